@@ -1,0 +1,54 @@
+// Printing a check result: one JSON line, or a header with the interleaving.
+
+import type { CheckResult } from "../catalogue/index.js";
+import { scheduleToString } from "../explore/index.js";
+import { formatInterleaving } from "../report/text.js";
+
+export function toJsonLine(r: CheckResult): string {
+  const e = r.result;
+  return JSON.stringify({
+    scenario: r.scenario,
+    variant: r.variant,
+    expected: r.expected,
+    found: r.found,
+    verdict: e.verdict,
+    ...(e.violation ? { violation: { kind: e.violation.kind, message: e.violation.message } } : {}),
+    strategy: r.strategy,
+    complete: e.complete,
+    executions: e.executions,
+    blocked: e.blocked,
+    sleepBlocked: e.sleepBlocked,
+    steps: e.steps,
+    elapsedMs: e.elapsedMs,
+    ...(e.interrupted ? { interrupted: true } : {}),
+    ...(e.schedule ? { schedule: scheduleToString(e.schedule), preemptions: e.preemptions } : {}),
+    ...(r.trace ? { threads: r.threads, trace: r.trace.map(({ state: _s, ...rest }) => rest) } : {}),
+  });
+}
+
+export const mark = (r: CheckResult): string => (r.ok ? "as expected" : "NOT as expected");
+
+export function headline(r: CheckResult): string {
+  const e = r.result;
+  const how = `${e.executions} executions${e.blocked ? ` + ${e.blocked} blocked` : ""}, ${e.complete ? "complete" : "incomplete"}, ${r.strategy}, ${fmtMs(e.elapsedMs)}`;
+  return `${r.scenario} / ${r.variant}: expected ${r.expected ?? "no violation"}, found ${r.found} (${how}): ${mark(r)}`;
+}
+
+export function fmtMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+export function printCheck(r: CheckResult, width: number): string {
+  const out = [headline(r)];
+  const e = r.result;
+  if (e.violation && r.trace && r.threads) {
+    out.push("");
+    out.push(formatInterleaving({ threads: r.threads, trace: r.trace, violation: e.violation, width }));
+    out.push("");
+    out.push(
+      `schedule (${e.preemptions ?? 0} preemptions, ${e.schedule?.length ?? 0} steps): ${scheduleToString(e.schedule ?? [])}`,
+    );
+  }
+  if (e.interrupted) out.push("(stopped before the exploration finished: the verdict covers what was explored)");
+  return out.join("\n");
+}

@@ -1,0 +1,56 @@
+// Runs catalogue checks off the main thread, so that the main thread stays
+// free to draw progress and to hear Ctrl-C; a shared flag stops the
+// exploration cleanly with what it found so far.
+
+import { parentPort, workerData } from "node:worker_threads";
+import { type CheckResult, checkVariant, findVariant } from "../catalogue/index.js";
+import { loadScenario } from "./scenarios.js";
+
+export interface CheckJob {
+  readonly id: number;
+  /** Catalogue id, or a path to a user's scenario module. */
+  readonly scenario: string;
+  readonly variant: string;
+  readonly strategy?: string;
+  readonly maxExecutions?: number;
+  readonly preemptionBound?: number;
+  readonly seed?: number;
+  readonly depth?: number;
+}
+
+export type WorkerMessage =
+  | {
+      type: "progress";
+      id: number;
+      executions: number;
+      blocked: number;
+      steps: number;
+      elapsedMs: number;
+      maxDepth: number;
+      phase?: string;
+    }
+  | { type: "result"; id: number; result: CheckResult }
+  | { type: "error"; id: number; message: string; kind: string };
+
+const stop = new Int32Array(workerData.stop as SharedArrayBuffer);
+const port = parentPort!;
+
+port.on("message", async (job: CheckJob) => {
+  try {
+    const s = await loadScenario(job.scenario);
+    const v = findVariant(s, job.variant);
+    const result = checkVariant(s, v, {
+      strategy: job.strategy,
+      maxExecutions: job.maxExecutions,
+      preemptionBound: job.preemptionBound,
+      seed: job.seed,
+      depth: job.depth,
+      shouldStop: () => Atomics.load(stop, 0) !== 0,
+      onProgress: (p) => port.postMessage({ type: "progress", id: job.id, ...p } satisfies WorkerMessage),
+    });
+    port.postMessage({ type: "result", id: job.id, result } satisfies WorkerMessage);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    port.postMessage({ type: "error", id: job.id, message: err.message, kind: err.name } satisfies WorkerMessage);
+  }
+});

@@ -1,0 +1,568 @@
+// One execution of a program: the threads, their pending ops, and the
+// scheduler's primitive `step(tid)`. Strategies decide which thread steps.
+
+import { isLockOp, K, type Loc, type LockObj, type Op, opNames, type Thread } from "./ops.js";
+import type { Monitor, Program } from "./program.js";
+import { ModelError, Violation } from "./violation.js";
+
+export interface TState {
+  readonly id: number;
+  readonly name: string;
+  readonly daemon: boolean;
+  gen: Thread;
+  /** The op the thread will perform next; null once finished. */
+  op: Op | null;
+  done: boolean;
+  steps: number;
+  /** Kernel call stack, innermost last (maintained by `traced`). */
+  readonly stack: string[];
+  /** Ids of the locks held, in acquisition order. */
+  readonly held: number[];
+  /** Stack at the time the pending op was yielded (recording only). */
+  opStack: string[] | null;
+}
+
+/** One step of a recorded trace. */
+export interface TraceStep {
+  readonly i: number;
+  readonly tid: number;
+  /** The op: "load", "lock", ... */
+  readonly op: string;
+  /** Cell or lock name. */
+  readonly target?: string;
+  /** What the step read, wrote or returned, rendered. */
+  readonly value?: string;
+  /** Kernel call stack, innermost first. */
+  readonly stack: readonly string[];
+  /** What model code said about this step (`note`). */
+  notes?: string[];
+  /** This step switched away from a thread that could have continued. */
+  preempt?: boolean;
+  /** Model state after the step (`describe`). */
+  state?: unknown;
+  /** Locks each thread holds after the step. */
+  held?: Record<string, string[]>;
+}
+
+export interface ExecOptions {
+  readonly record?: boolean;
+  readonly monitors?: readonly Monitor[];
+}
+
+/** Choice encoding in schedules: thread id plus alternative for `choose` ops. */
+export const CHOICE_STRIDE = 1024;
+export const encodeChoice = (tid: number, alt: number): number => alt * CHOICE_STRIDE + tid;
+export const choiceTid = (c: number): number => c % CHOICE_STRIDE;
+export const choiceAlt = (c: number): number => Math.floor(c / CHOICE_STRIDE);
+
+let cur: Execution | null = null;
+
+/** The execution being set up or stepped (for cell allocation and call stacks). */
+export function currentExecution(): Execution {
+  if (cur === null) throw new ModelError("shared state must be created inside setup() or a running thread");
+  return cur;
+}
+
+const DEFAULT_MAX_STEPS = 1000;
+
+export class Execution<W = unknown> {
+  readonly world: W;
+  readonly threads: TState[] = [];
+  /** Number of steps taken. */
+  depth = 0;
+  violation: Violation | null = null;
+  /** Access of the last step, for dependence: target id or -1, and whether it wrote. */
+  lastTarget = -1;
+  lastWrite = false;
+  /** Cells freed by the last step (Free ops), else null. */
+  lastFreed: readonly Loc[] | null = null;
+  readonly trace: TraceStep[] | null;
+  private nextId = 0;
+  private readonly maxSteps: number;
+  private readonly monitors: readonly Monitor[];
+  private readonly locks = new Map<number, LockObj>();
+  private running: TState | null = null;
+  private lastRan = -1;
+
+  constructor(
+    readonly program: Program<W>,
+    opts: ExecOptions = {},
+  ) {
+    this.maxSteps = program.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.monitors = opts.monitors ?? [];
+    this.trace = opts.record ? [] : null;
+    for (const m of this.monitors) m.onExecutionStart?.();
+    const prev = cur;
+    cur = this as Execution;
+    try {
+      this.world = program.setup();
+      for (const spec of program.threads) this.addThread(spec.name, () => spec.run(this.world), spec.daemon ?? false);
+    } catch (e) {
+      if (e instanceof Violation || e instanceof ModelError) throw e;
+      throw new ModelError(`${program.name}: setup() threw: ${errText(e)}`);
+    } finally {
+      cur = prev;
+    }
+  }
+
+  /** Allocates a location id; ids follow allocation order, so they are stable under replay. */
+  allocId(): number {
+    return this.nextId++;
+  }
+
+  registerLock(l: LockObj): void {
+    this.locks.set(l.id, l);
+  }
+
+  lockById(id: number): LockObj | undefined {
+    return this.locks.get(id);
+  }
+
+  /** The thread whose code is running now (inside a resume), or null in setup. */
+  runningThread(): TState | null {
+    return this.running;
+  }
+
+  private addThread(name: string, body: () => Thread, daemon: boolean): number {
+    const id = this.threads.length;
+    const t: TState = {
+      id,
+      name,
+      daemon,
+      gen: undefined as unknown as Thread,
+      op: null,
+      done: false,
+      steps: 0,
+      stack: [],
+      held: [],
+      opStack: null,
+    };
+    this.threads.push(t);
+    const prevRunning = this.running;
+    this.running = t;
+    try {
+      t.gen = body();
+      this.advance(t, undefined);
+    } finally {
+      this.running = prevRunning;
+    }
+    return id;
+  }
+
+  /** Can thread `tid` perform its pending op now? */
+  isEnabled(tid: number): boolean {
+    const t = this.threads[tid];
+    const op = t.op;
+    if (op === null) return false;
+    switch (op.k) {
+      case K.Lock:
+      case K.DownWrite: {
+        const l = op.t as LockObj;
+        return l.holder === -1 && l.readers.length === 0;
+      }
+      case K.DownRead:
+        return (op.t as LockObj).holder === -1;
+      case K.Await:
+        return (op.a as (v: unknown) => boolean)((op.t as Loc).v);
+      case K.Join:
+        return this.threads[op.a as number].done;
+      default:
+        return true;
+    }
+  }
+
+  /** Fills `out` with the enabled thread ids, in id order; returns it. */
+  enabled(out: number[] = []): number[] {
+    out.length = 0;
+    const ts = this.threads;
+    for (let i = 0; i < ts.length; i++) if (this.isEnabled(i)) out.push(i);
+    return out;
+  }
+
+  /** Every non-daemon thread has finished. */
+  finished(): boolean {
+    for (const t of this.threads) if (!t.done && !t.daemon) return false;
+    return true;
+  }
+
+  /** Number of alternatives of the pending op of `tid` (1 unless it is a `choose`). */
+  alternatives(tid: number): number {
+    const op = this.threads[tid].op;
+    return op !== null && op.k === K.Choose ? (op.a as number) : 1;
+  }
+
+  /** Performs the pending op of `tid` (which must be enabled) and runs the thread to its next op. */
+  step(tid: number, alt = 0): void {
+    const t = this.threads[tid];
+    const op = t.op as Op;
+    const preempt = this.lastRan !== -1 && this.lastRan !== tid && this.isRunnable(this.lastRan);
+    this.lastRan = tid;
+    this.lastFreed = null;
+    let res: unknown;
+    const target = op.t;
+    this.lastTarget = target === null ? -1 : target.id;
+    this.lastWrite = true;
+    if (target !== null && target.freed !== null) {
+      this.fail(new Violation("use-after-free", `${t.name}: ${opNames[op.k]} of ${target.name} after ${target.freed}`));
+    }
+    switch (op.k) {
+      case K.Load:
+        res = (target as Loc).v;
+        this.lastWrite = false;
+        break;
+      case K.Store:
+        (target as Loc).v = op.a;
+        break;
+      case K.Rmw: {
+        const c = target as Loc;
+        res = c.v;
+        c.v = (op.a as (v: unknown) => unknown)(res);
+        break;
+      }
+      case K.Cas: {
+        const c = target as Loc;
+        res = c.v;
+        if (res === op.a) c.v = op.b;
+        else this.lastWrite = false;
+        break;
+      }
+      case K.Lock:
+      case K.DownWrite:
+        (target as LockObj).holder = tid;
+        t.held.push(target!.id);
+        break;
+      case K.Trylock:
+      case K.DownWriteTry: {
+        const l = target as LockObj;
+        res = l.holder === -1 && l.readers.length === 0;
+        if (res) {
+          l.holder = tid;
+          t.held.push(l.id);
+        } else this.lastWrite = false;
+        break;
+      }
+      case K.DownRead:
+        (target as LockObj).readers.push(tid);
+        t.held.push(target!.id);
+        break;
+      case K.DownReadTry: {
+        const l = target as LockObj;
+        res = l.holder === -1;
+        if (res) {
+          l.readers.push(tid);
+          t.held.push(l.id);
+        } else this.lastWrite = false;
+        break;
+      }
+      case K.Unlock:
+      case K.UpWrite: {
+        const l = target as LockObj;
+        if (l.holder !== tid)
+          this.fail(new Violation("lockdep", `${t.name}: releases ${l.name}, which it does not hold`));
+        l.holder = -1;
+        removeOne(t.held, l.id);
+        break;
+      }
+      case K.UpRead: {
+        const l = target as LockObj;
+        if (!removeOne(l.readers, tid))
+          this.fail(new Violation("lockdep", `${t.name}: up_read of ${l.name}, which it does not hold for read`));
+        removeOne(t.held, l.id);
+        break;
+      }
+      case K.Downgrade: {
+        const l = target as LockObj;
+        if (l.holder !== tid)
+          this.fail(
+            new Violation("lockdep", `${t.name}: downgrade_write of ${l.name}, which it does not hold for write`),
+          );
+        l.holder = -1;
+        l.readers.push(tid);
+        break;
+      }
+      case K.Await:
+        res = (target as Loc).v;
+        this.lastWrite = false;
+        break;
+      case K.Spawn:
+        this.lastWrite = false;
+        res = this.addThread(op.b as string, op.a as () => Thread, false);
+        break;
+      case K.Join:
+      case K.Yield:
+        this.lastWrite = false;
+        break;
+      case K.Choose:
+        this.lastWrite = false;
+        res = alt;
+        break;
+      case K.Free: {
+        const cells = op.a as readonly Loc[];
+        for (const c of cells) {
+          if (c.freed !== null)
+            this.fail(new Violation("use-after-free", `${t.name}: double free of ${c.name} (${c.freed})`));
+          c.freed = `${op.b as string} by ${t.name}`;
+        }
+        this.lastFreed = cells;
+        break;
+      }
+    }
+    if (this.monitors.length !== 0 && isLockOp(op.k) && this.violation === null) {
+      for (const m of this.monitors) {
+        const v = m.onLock?.(this as Execution<unknown>, tid, op, t.held);
+        if (v) this.fail(v);
+      }
+    }
+    if (this.trace !== null) this.recordStep(t, op, res, preempt);
+    this.depth++;
+    if (this.violation === null) {
+      t.steps++;
+      if (t.steps > this.maxSteps && !t.daemon) {
+        this.fail(
+          new Violation(
+            "livelock",
+            `thread ${t.name} passed ${this.maxSteps} steps: a livelock, or a loop that should await`,
+          ),
+        );
+      } else this.advance(t, res);
+    }
+    if (this.violation === null) this.checkInvariants(true);
+  }
+
+  /** Records a violation; the first one wins. */
+  fail(v: Violation): void {
+    if (this.violation === null) this.violation = v;
+  }
+
+  /** Runs thread-local code up to the thread's next op. */
+  private advance(t: TState, res: unknown): void {
+    const prevRunning = this.running;
+    const prevCur = cur;
+    this.running = t;
+    cur = this as Execution;
+    let r: IteratorResult<Op, void>;
+    try {
+      r = t.gen.next(res);
+    } catch (e) {
+      if (e instanceof Violation) {
+        this.fail(e);
+        t.op = null;
+        t.done = true;
+        return;
+      }
+      if (e instanceof ModelError) throw e;
+      throw new ModelError(`${this.program.name}: thread ${t.name} threw: ${errText(e)}`);
+    } finally {
+      this.running = prevRunning;
+      cur = prevCur;
+    }
+    if (r.done) {
+      t.op = null;
+      t.done = true;
+      if (t.held.length !== 0) {
+        const names = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+        this.fail(new Violation("lockdep", `thread ${t.name} exited holding ${names.join(", ")}`));
+      }
+    } else {
+      const op = r.value;
+      if (op === null || typeof op !== "object" || typeof op.k !== "number")
+        throw new ModelError(
+          `${this.program.name}: thread ${t.name} yielded ${String(op)}, not an op (use yield* for model functions)`,
+        );
+      t.op = op;
+      if (this.trace !== null) t.opStack = t.stack.slice().reverse();
+    }
+  }
+
+  private isRunnable(tid: number): boolean {
+    return !this.threads[tid].done && this.isEnabled(tid);
+  }
+
+  /** Checks invariants; `stepOnly` checks only those marked `always`. */
+  checkInvariants(stepOnly: boolean): void {
+    const invs = this.program.invariants;
+    if (!invs) return;
+    for (const inv of invs) {
+      if (stepOnly && !inv.always) continue;
+      let msg: string | null | undefined;
+      try {
+        msg = inv.check(this.world);
+      } catch (e) {
+        if (e instanceof Violation) {
+          this.fail(e);
+          return;
+        }
+        throw new ModelError(`${this.program.name}: invariant ${inv.name} threw: ${errText(e)}`);
+      }
+      if (msg) {
+        this.fail(new Violation("invariant", msg));
+        return;
+      }
+    }
+  }
+
+  /** Called by strategies when no thread is enabled before the program finished: names the wait-for cycle. */
+  deadlock(): Violation {
+    const waits = new Map<number, { on: string; holders: number[] }>();
+    for (const t of this.threads) {
+      if (t.done || t.op === null || this.isEnabled(t.id)) continue;
+      const op = t.op;
+      if (op.k === K.Join) {
+        waits.set(t.id, { on: `join(${this.threads[op.a as number].name})`, holders: [op.a as number] });
+      } else if (op.k === K.Await) {
+        const label = (op.b as string | undefined) ?? `${(op.t as Loc).name}`;
+        waits.set(t.id, { on: `await ${label}`, holders: [] });
+      } else {
+        const l = op.t as LockObj;
+        const holders = l.holder !== -1 ? [l.holder] : [...l.readers];
+        waits.set(t.id, { on: l.name, holders });
+      }
+    }
+    // Find a cycle in the wait-for graph.
+    for (const start of waits.keys()) {
+      const path: number[] = [];
+      const seen = new Set<number>();
+      let x: number | undefined = start;
+      while (x !== undefined && waits.has(x) && !seen.has(x)) {
+        seen.add(x);
+        path.push(x);
+        x = waits.get(x)?.holders.find((h) => waits.has(h));
+      }
+      if (x !== undefined && seen.has(x)) {
+        const cyc = path.slice(path.indexOf(x));
+        const parts = cyc.map((tid) => {
+          const w = waits.get(tid)!;
+          const t = this.threads[tid];
+          const held = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+          return { thread: t.name, holds: held, wants: w.on };
+        });
+        const text = parts.map((p) => `${p.thread} holds [${p.holds.join(", ")}] and waits for ${p.wants}`).join("; ");
+        return new Violation("deadlock", `deadlock: ${text}`, { cycle: parts });
+      }
+    }
+    const parts = [...waits.entries()].map(([tid, w]) => {
+      const t = this.threads[tid];
+      const held = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+      return { thread: t.name, holds: held, wants: w.on };
+    });
+    const text = parts.map((p) => `${p.thread} holds [${p.holds.join(", ")}] and waits for ${p.wants}`).join("; ");
+    return new Violation("deadlock", `no thread can run: ${text}`, { cycle: [], blocked: parts });
+  }
+
+  /** A signature of the pending op of `tid`, to detect non-determinism on replay. */
+  opSignature(tid: number): number {
+    const op = this.threads[tid].op;
+    if (op === null) return -1;
+    return op.k * 1_000_003 + (op.t === null ? 0 : op.t.id + 1);
+  }
+
+  describeOp(tid: number): string {
+    const t = this.threads[tid];
+    const op = t.op;
+    if (op === null) return `${t.name}: finished`;
+    return `${t.name}: ${opNames[op.k]}${op.t ? ` ${op.t.name}` : ""}`;
+  }
+
+  private recordStep(t: TState, op: Op, res: unknown, preempt: boolean): void {
+    const target = op.t;
+    let value: string | undefined;
+    switch (op.k) {
+      case K.Load:
+      case K.Await:
+        value = showVal(target as Loc, res);
+        break;
+      case K.Store:
+        value = showVal(target as Loc, op.a);
+        break;
+      case K.Rmw:
+        value = `${showVal(target as Loc, res)} -> ${showVal(target as Loc, (target as Loc).v)}`;
+        break;
+      case K.Cas:
+        value = this.lastWrite
+          ? `${showVal(target as Loc, res)} -> ${showVal(target as Loc, op.b)}`
+          : `${showVal(target as Loc, res)} (failed, expected ${showVal(target as Loc, op.a)})`;
+        break;
+      case K.Trylock:
+      case K.DownReadTry:
+      case K.DownWriteTry:
+        value = res ? "acquired" : "failed";
+        break;
+      case K.Spawn:
+        value = `${op.b as string}`;
+        break;
+      case K.Join:
+        value = this.threads[op.a as number].name;
+        break;
+      case K.Choose:
+        value = `${(op.b as string | undefined) ?? "choice"} = ${res as number}`;
+        break;
+      case K.Free:
+        value = op.b as string;
+        break;
+    }
+    const step: TraceStep = {
+      i: this.depth,
+      tid: t.id,
+      op: opNames[op.k],
+      target: target?.name,
+      value,
+      stack: t.opStack ?? [],
+    };
+    if (preempt) step.preempt = true;
+    (this.trace as TraceStep[]).push(step);
+  }
+
+  /** Attaches a note to the last recorded step of the running thread (no-op unless recording). */
+  note(text: string | (() => string)): void {
+    if (this.trace === null || this.trace.length === 0) return;
+    const last = this.trace[this.trace.length - 1];
+    (last.notes ??= []).push(typeof text === "string" ? text : text());
+  }
+
+  /** Snapshot of the locks each thread holds, by thread name (recording). */
+  heldLocks(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const t of this.threads) {
+      if (t.held.length) out[t.name] = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+    }
+    return out;
+  }
+}
+
+function showVal(c: Loc, v: unknown): string {
+  if (c.show) {
+    try {
+      return c.show(v);
+    } catch {
+      return String(v);
+    }
+  }
+  return fmt(v);
+}
+
+export function fmt(v: unknown): string {
+  if (v === undefined) return "undefined";
+  if (v === null) return "null";
+  if (typeof v === "object") {
+    const name = (v as { name?: unknown }).name;
+    if (typeof name === "string") return name;
+    try {
+      return JSON.stringify(v);
+    } catch {
+      return String(v);
+    }
+  }
+  return String(v);
+}
+
+function removeOne(a: number[], x: number): boolean {
+  const i = a.indexOf(x);
+  if (i < 0) return false;
+  a.splice(i, 1);
+  return true;
+}
+
+export function errText(e: unknown): string {
+  if (e instanceof Error) return e.stack ? `${e.message}\n${e.stack.split("\n").slice(1, 4).join("\n")}` : e.message;
+  return String(e);
+}

@@ -1,0 +1,12 @@
+// The model checker's public API. Knows nothing of mm.
+
+export * from "./execution.js";
+export * from "./ops.js";
+export * from "./prng.js";
+export * from "./program.js";
+export * from "./result.js";
+export * from "./schedule.js";
+export * from "./state.js";
+export * from "./strategies/index.js";
+export { type ReplayResult, replay } from "./strategies/replay.js";
+export * from "./violation.js";

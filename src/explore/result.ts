@@ -1,0 +1,57 @@
+// What an exploration reports.
+
+import type { ViolationKind } from "./violation.js";
+
+export interface ViolationReport {
+  readonly kind: ViolationKind;
+  readonly message: string;
+  readonly detail?: unknown;
+}
+
+export interface Progress {
+  readonly executions: number;
+  readonly blocked: number;
+  readonly steps: number;
+  readonly elapsedMs: number;
+  /** Deepest execution so far, in steps. */
+  readonly maxDepth: number;
+  /** What the strategy is doing, e.g. "preemption bound 2". */
+  readonly phase?: string;
+}
+
+export interface ExploreResult {
+  readonly strategy: string;
+  readonly verdict: "safe" | "violation";
+  /** True only when the strategy explored everything within its bounds. */
+  readonly complete: boolean;
+  /** Executions that ran to the end (or to a violation). */
+  readonly executions: number;
+  /** Executions in which no thread could run before the program finished. */
+  readonly blocked: number;
+  /** Executions cut short by a sleep set (zero for an optimal explorer). */
+  readonly sleepBlocked: number;
+  readonly steps: number;
+  readonly elapsedMs: number;
+  /** The exploration was stopped (Ctrl-C or a budget) before it finished. */
+  readonly interrupted?: boolean;
+  readonly violation?: ViolationReport;
+  /** Schedule of the counterexample: encoded choices, one per step. */
+  readonly schedule?: readonly number[];
+  /** Preemptions in that schedule. */
+  readonly preemptions?: number;
+}
+
+export interface ExploreOptions {
+  /** Stop after this many executions (the result is then incomplete). */
+  readonly maxExecutions?: number;
+  /** Preemption bound (bounded strategy: the largest bound to try). */
+  readonly preemptionBound?: number;
+  readonly seed?: number;
+  /** PCT bug depth. */
+  readonly depth?: number;
+  /** Keep exploring after a violation (counts every execution). Default false. */
+  readonly keepGoing?: boolean;
+  readonly onProgress?: (p: Progress) => void;
+  /** Polled between executions; true stops cleanly with what was found. */
+  readonly shouldStop?: () => boolean;
+}

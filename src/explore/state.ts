@@ -1,0 +1,51 @@
+// Creating shared state and annotating threads, from setup() or thread code.
+
+import { currentExecution } from "./execution.js";
+import type { Gen, Loc, LockKind, LockObj } from "./ops.js";
+
+/** A new shared cell in the current execution. */
+export function cell<T>(name: string, v: T, show?: (v: T) => string): Loc<T> {
+  const ex = currentExecution();
+  const c: Loc<T> = { id: ex.allocId(), name, v, freed: null };
+  if (show) c.show = show;
+  return c;
+}
+
+/** A new lock in the current execution; `cls` is its lockdep class (defaults to the name). */
+export function newLock(name: string, kind: LockKind, cls: string = name): LockObj {
+  const ex = currentExecution();
+  const l: LockObj = { id: ex.allocId(), name, cls, kind, holder: -1, readers: [], freed: null };
+  ex.registerLock(l);
+  return l;
+}
+
+/**
+ * Wraps a model function so that traces show it on the call stack:
+ * `const move_ptes = traced("move_ptes", function* (...) { ... })`.
+ */
+export function traced<A extends unknown[], R>(name: string, f: (...args: A) => Gen<R>): (...args: A) => Gen<R> {
+  return function* (...args: A): Gen<R> {
+    const t = currentExecution().runningThread();
+    t?.stack.push(name);
+    try {
+      return yield* f(...args);
+    } finally {
+      t?.stack.pop();
+    }
+  };
+}
+
+/** Says what the step just taken means, in kernel words; shown in traces. Free unless recording. */
+export function note(text: string | (() => string)): void {
+  currentExecution().note(text);
+}
+
+/** The name of the thread running now. */
+export function threadName(): string {
+  return currentExecution().runningThread()?.name ?? "setup";
+}
+
+/** The id of the thread running now (-1 in setup). */
+export function threadId(): number {
+  return currentExecution().runningThread()?.id ?? -1;
+}

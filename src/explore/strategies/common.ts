@@ -1,0 +1,130 @@
+// Shared by the strategies: ending an execution, counting, progress and stopping.
+
+import { Execution } from "../execution.js";
+import type { Monitor, Program } from "../program.js";
+import type { ExploreOptions, ExploreResult, Progress, ViolationReport } from "../result.js";
+import type { Violation } from "../violation.js";
+
+/** How an execution ended. */
+export enum End {
+  Running = 0,
+  Complete = 1,
+  Blocked = 2,
+  Violation = 3,
+}
+
+/**
+ * Decides whether `ex` has ended, given the enabled threads: a violation, every
+ * non-daemon thread finished (then the end-of-run invariants), or no thread
+ * able to run (a deadlock, with its wait-for cycle).
+ */
+export function ending<W>(ex: Execution<W>, enabledCount: number): End {
+  if (ex.violation !== null) return End.Violation;
+  if (ex.finished()) {
+    ex.checkInvariants(false);
+    return ex.violation !== null ? End.Violation : End.Complete;
+  }
+  if (enabledCount === 0) {
+    ex.fail(ex.deadlock());
+    return End.Blocked;
+  }
+  return End.Running;
+}
+
+export function report(v: Violation): ViolationReport {
+  return v.detail === undefined
+    ? { kind: v.kind, message: v.message }
+    : { kind: v.kind, message: v.message, detail: v.detail };
+}
+
+const PROGRESS_EVERY_MS = 250;
+
+/** Counters of one exploration, with progress reporting and cooperative stopping. */
+export class Session<W> {
+  executions = 0;
+  blocked = 0;
+  sleepBlocked = 0;
+  steps = 0;
+  maxDepth = 0;
+  interrupted = false;
+  phase: string | undefined;
+  readonly monitors: Monitor[];
+  private readonly t0 = performance.now();
+  private lastProgress = this.t0;
+  private lastPoll = 0;
+
+  constructor(
+    readonly program: Program<W>,
+    readonly opts: ExploreOptions,
+  ) {
+    this.monitors = program.monitors ? program.monitors() : [];
+  }
+
+  newExecution(record = false): Execution<W> {
+    return new Execution(this.program, { monitors: this.monitors, record });
+  }
+
+  /** Counts an ended execution. Returns true when the exploration should stop (budget or Ctrl-C). */
+  count(end: End, depth: number): boolean {
+    if (end === End.Blocked) this.blocked++;
+    else this.executions++;
+    this.steps += depth;
+    if (depth > this.maxDepth) this.maxDepth = depth;
+    const total = this.executions + this.blocked + this.sleepBlocked;
+    if (this.opts.maxExecutions !== undefined && total >= this.opts.maxExecutions) {
+      this.interrupted = true;
+      return true;
+    }
+    if (total - this.lastPoll >= 64) {
+      this.lastPoll = total;
+      if (this.opts.shouldStop?.()) {
+        this.interrupted = true;
+        return true;
+      }
+      if (this.opts.onProgress) {
+        const now = performance.now();
+        if (now - this.lastProgress >= PROGRESS_EVERY_MS) {
+          this.lastProgress = now;
+          this.opts.onProgress(this.progress());
+        }
+      }
+    }
+    return false;
+  }
+
+  progress(): Progress {
+    return {
+      executions: this.executions,
+      blocked: this.blocked,
+      steps: this.steps,
+      elapsedMs: performance.now() - this.t0,
+      maxDepth: this.maxDepth,
+      phase: this.phase,
+    };
+  }
+
+  result(
+    strategy: string,
+    complete: boolean,
+    cex?: { violation: Violation; schedule: readonly number[]; preemptions: number },
+  ): ExploreResult {
+    const base = {
+      strategy,
+      complete: complete && !this.interrupted,
+      executions: this.executions,
+      blocked: this.blocked,
+      sleepBlocked: this.sleepBlocked,
+      steps: this.steps,
+      elapsedMs: Math.round((performance.now() - this.t0) * 100) / 100,
+      ...(this.interrupted ? { interrupted: true } : {}),
+    };
+    if (!cex) return { ...base, verdict: "safe" };
+    return {
+      ...base,
+      verdict: "violation",
+      violation: report(cex.violation),
+      schedule: cex.schedule,
+      preemptions: cex.preemptions,
+    };
+  }
+}

@@ -1,0 +1,118 @@
+// dfs: every interleaving (the oracle), and bounded: iterative preemption
+// bounding as in CHESS (Musuvathi & Qadeer, PLDI 2007), so the first
+// counterexample found has the fewest preemptions.
+
+import { choiceAlt, choiceTid, encodeChoice } from "../execution.js";
+import type { Program } from "../program.js";
+import type { ExploreOptions, ExploreResult } from "../result.js";
+import { ModelError, type Violation } from "../violation.js";
+import { End, ending, Session } from "./common.js";
+
+interface Frame {
+  /** Encoded choices to try at this step, in order. */
+  readonly alts: number[];
+  idx: number;
+  /** Signature of the op taken, to notice a program that diverges on replay; -2 until known. */
+  sig: number;
+}
+
+interface Cex {
+  violation: Violation;
+  schedule: number[];
+  preemptions: number;
+}
+
+interface PassResult {
+  cex?: Cex;
+  /** Some branch was cut by the preemption bound. */
+  pruned: boolean;
+}
+
+/** Depth-first over every schedule; with `bound`, only schedules with at most `bound` preemptions. */
+function pass<W>(s: Session<W>, bound: number | undefined): PassResult {
+  const stack: Frame[] = [];
+  const en: number[] = [];
+  let pruned = false;
+  let cex: Cex | undefined;
+  for (;;) {
+    const ex = s.newExecution();
+    let depth = 0;
+    let prev = -1;
+    let pre = 0;
+    let end: End;
+    for (;;) {
+      ex.enabled(en);
+      end = ending(ex, en.length);
+      if (end !== End.Running) break;
+      let frame: Frame;
+      if (depth < stack.length) {
+        frame = stack[depth];
+        const tid = choiceTid(frame.alts[frame.idx]);
+        if (!ex.isEnabled(tid) || (frame.sig !== -2 && frame.sig !== ex.opSignature(tid))) {
+          throw new ModelError(
+            `${s.program.name} is not deterministic: replaying step ${depth}, expected ${ex.threads[tid]?.name ?? `thread ${tid}`} ` +
+              `to perform the same op again, found ${ex.describeOp(tid)} (no Math.random, clocks, I/O or state kept across executions)`,
+          );
+        }
+      } else {
+        const alts: number[] = [];
+        const prevEnabled = prev !== -1 && en.includes(prev);
+        if (prevEnabled) pushAlts(ex.alternatives(prev), prev, alts);
+        if (!prevEnabled || bound === undefined || pre < bound) {
+          for (const tid of en) if (tid !== prev || !prevEnabled) pushAlts(ex.alternatives(tid), tid, alts);
+        } else if (en.length > 1) pruned = true;
+        frame = { alts, idx: 0, sig: -2 };
+        stack.push(frame);
+      }
+      const c = frame.alts[frame.idx];
+      const tid = choiceTid(c);
+      if (frame.sig === -2) frame.sig = ex.opSignature(tid);
+      if (prev !== -1 && tid !== prev && ex.isEnabled(prev)) pre++;
+      ex.step(tid, choiceAlt(c));
+      prev = tid;
+      depth++;
+    }
+    if (end === End.Violation || end === End.Blocked) {
+      if (!cex && ex.violation) {
+        cex = { violation: ex.violation, schedule: stack.slice(0, depth).map((f) => f.alts[f.idx]), preemptions: pre };
+        if (!s.opts.keepGoing) {
+          s.count(end, depth);
+          return { cex, pruned };
+        }
+      }
+    }
+    if (s.count(end, depth)) return { cex, pruned };
+    while (stack.length !== 0 && stack[stack.length - 1].idx + 1 >= stack[stack.length - 1].alts.length) stack.pop();
+    if (stack.length === 0) return { cex, pruned };
+    const top = stack[stack.length - 1];
+    top.idx++;
+    top.sig = -2;
+  }
+}
+
+function pushAlts(n: number, tid: number, out: number[]): void {
+  for (let a = 0; a < n; a++) out.push(encodeChoice(tid, a));
+}
+
+export function dfs<W>(program: Program<W>, opts: ExploreOptions = {}): ExploreResult {
+  const s = new Session(program, opts);
+  const r = pass(s, undefined);
+  // Stopping at the first violation leaves the rest unexplored.
+  return s.result("dfs", !r.cex || opts.keepGoing === true, r.cex);
+}
+
+/** Default largest preemption bound for `bounded` (CHESS: most bugs need at most 2). */
+export const DEFAULT_PREEMPTION_BOUND = 3;
+
+export function bounded<W>(program: Program<W>, opts: ExploreOptions = {}): ExploreResult {
+  const s = new Session(program, opts);
+  const max = opts.preemptionBound ?? DEFAULT_PREEMPTION_BOUND;
+  for (let b = 0; b <= max; b++) {
+    s.phase = `preemption bound ${b}`;
+    const r = pass(s, b);
+    if (r.cex) return s.result("bounded", false, r.cex);
+    if (s.interrupted) break;
+    if (!r.pruned) return s.result("bounded", true);
+  }
+  return s.result("bounded", false);
+}

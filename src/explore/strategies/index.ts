@@ -1,0 +1,29 @@
+// The strategies by name.
+
+import type { Program } from "../program.js";
+import type { ExploreOptions, ExploreResult } from "../result.js";
+import { bounded, dfs } from "./dfs.js";
+import { random } from "./random.js";
+
+export type Strategy = <W>(program: Program<W>, opts?: ExploreOptions) => ExploreResult;
+
+export const strategies: Record<string, Strategy> = {
+  dfs,
+  bounded,
+  random,
+};
+
+export const strategyNames = (): string[] => Object.keys(strategies);
+
+/** The default strategy: exhaustive. */
+export const DEFAULT_STRATEGY = "dfs";
+
+export function explore<W>(
+  program: Program<W>,
+  strategy: string = DEFAULT_STRATEGY,
+  opts: ExploreOptions = {},
+): ExploreResult {
+  const s = strategies[strategy];
+  if (!s) throw new Error(`unknown strategy "${strategy}" (known: ${strategyNames().join(", ")})`);
+  return s(program, opts);
+}
