@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const api = pathToFileURL(fileURLToPath(new URL("../src/index.js", import.meta.url))).href;
+
+function mmrace(...args: string[]) {
+  const r = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, CI: "" } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const jsonLines = (s: string) =>
+  s
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
+
+test("check --json reports the lost update with its kind, schedule and trace", () => {
+  const r = mmrace("check", "lost-update", "--variant", "no-lock", "--json");
+  assert.equal(r.code, 0, r.err);
+  const [line] = jsonLines(r.out);
+  assert.equal(line.verdict, "violation");
+  assert.equal(line.violation.kind, "invariant");
+  assert.ok(line.schedule.length > 0);
+  assert.ok(line.trace.length > 0);
+  for (const k of ["scenario", "variant", "expected", "complete", "executions", "blocked", "steps", "elapsedMs"]) assert.ok(k in line, k);
+});
+
+test("check --trace writes a file that replay reproduces; a truncated file is one line and exit 2", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mmrace-"));
+  const file = join(dir, "t.json");
+  assert.equal(mmrace("check", "lost-update", "--variant", "no-lock", "--trace", file).code, 0);
+  const rep = mmrace("replay", file);
+  assert.equal(rep.code, 0, rep.err);
+  assert.match(rep.out, /reproduced: lost-update \/ no-lock: invariant/);
+  const text = readFileSync(file, "utf8");
+  writeFileSync(join(dir, "trunc.json"), text.slice(0, text.length / 2));
+  const bad = mmrace("replay", join(dir, "trunc.json"));
+  assert.equal(bad.code, 2);
+  assert.equal(bad.err.trim().split("\n").length, 1);
+  assert.match(bad.err, /not valid JSON/);
+});
+
+test("check refuses to overwrite a file that is not a trace", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mmrace-"));
+  const file = join(dir, "notes.json");
+  writeFileSync(file, "my notes");
+  const r = mmrace("check", "lost-update", "--variant", "no-lock", "--trace", file);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /not an mmrace trace; not overwriting/);
+  assert.equal(readFileSync(file, "utf8"), "my notes");
+});
+
+test("abba reports a deadlock naming both locks; a safe scenario exits 0", () => {
+  const r = mmrace("check", "abba", "--json");
+  const [line] = jsonLines(r.out);
+  assert.equal(line.violation.kind, "deadlock");
+  assert.match(line.violation.message, /lock_a/);
+  assert.match(line.violation.message, /lock_b/);
+  assert.equal(r.code, 0);
+  assert.equal(mmrace("check", "lost-update", "--json").code, 0);
+});
+
+test("bad usage exits 2 with a message naming the problem", () => {
+  const cases: [string[], RegExp][] = [
+    [["check", "no-such-scenario"], /unknown scenario "no-such-scenario"/],
+    [["check", "lost-update", "--variant", "nope"], /unknown variant "nope" of lost-update \(known: no-lock, spinlock\)/],
+    [["check", "lost-update", "--strategy", "magic"], /unknown strategy "magic"/],
+    [["check", "lost-update", "--max-executions", "-3"], /max-executions/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["replay", "/nonexistent/trace.json"], /cannot read/],
+  ];
+  for (const [args, re] of cases) {
+    const r = mmrace(...args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.err, re);
+  }
+});
+
+test("list --json names every scenario with its variants", () => {
+  const r = mmrace("list", "--json");
+  assert.equal(r.code, 0);
+  const ids = jsonLines(r.out).map((s) => s.id);
+  for (const id of ["lost-update", "abba", "lock-inversion", "refcount-underflow", "rcu-free"]) assert.ok(ids.includes(id), id);
+});
+
+test("a user's scenario file uses the public API and is checked like the catalogue's", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mmrace-"));
+  const good = join(dir, "mine.mjs");
+  writeFileSync(
+    good,
+    `import { cell, READ_ONCE, WRITE_ONCE } from ${JSON.stringify(api)};
+function* inc(w) { const v = yield* READ_ONCE(w.c); yield* WRITE_ONCE(w.c, v + 1); }
+export default { id: "mine", title: "t", source: "me", description: "d", variants: [{
+  name: "racy", source: "me", summary: "s", expected: "violation:invariant",
+  program: () => ({ name: "mine", setup: () => ({ c: cell("c", 0) }),
+    threads: [{ name: "a", run: inc }, { name: "b", run: inc }],
+    invariants: [{ name: "two", check: (w) => (w.c.v === 2 ? null : "lost") }] }) }] };
+`,
+  );
+  const r = mmrace("check", good, "--json");
+  assert.equal(r.code, 0, r.err);
+  assert.equal(jsonLines(r.out)[0].found, "violation:invariant");
+  const throwing = join(dir, "throws.mjs");
+  writeFileSync(
+    throwing,
+    `export default { id: "t", title: "t", source: "s", description: "d", variants: [{ name: "v", source: "s", summary: "s",
+  program: () => ({ name: "t", setup: () => { throw new Error("my setup is broken"); }, threads: [] }) }] };`,
+  );
+  const bad = mmrace("check", throwing);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /setup\(\) threw: my setup is broken/);
+  const notScenario = join(dir, "empty.mjs");
+  writeFileSync(notScenario, "export const x = 1;");
+  assert.match(mmrace("check", notScenario).err, /does not export a scenario/);
+});

@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { catalogue, checkVariant } from "../src/catalogue/index.js";
+import {
+  awaitOp,
+  cell,
+  choose,
+  explore,
+  LockKind,
+  type Loc,
+  load,
+  lock,
+  ModelError,
+  newLock,
+  type Program,
+  replay,
+  store,
+  traced,
+  unlock,
+} from "../src/explore/index.js";
+
+test("every catalogue counterexample replays from its schedule alone to the same violation", () => {
+  let seen = 0;
+  for (const s of catalogue) {
+    for (const v of s.variants) {
+      if (!v.expected?.startsWith("violation")) continue;
+      const r = checkVariant(s, v, { strategy: "dfs" });
+      assert.ok(r.result.schedule, `${s.id}/${v.name} has a counterexample`);
+      const rep = replay(v.program(), r.result.schedule!, false);
+      assert.equal(rep.execution.violation?.kind, r.result.violation?.kind, `${s.id}/${v.name} replays`);
+      seen++;
+    }
+  }
+  assert.ok(seen >= 5);
+});
+
+test("a deadlock names both threads and both locks", () => {
+  const s = catalogue.find((x) => x.id === "abba")!;
+  const r = checkVariant(s, s.variants[0], { strategy: "dfs" });
+  assert.equal(r.result.violation?.kind, "deadlock");
+  const msg = r.result.violation!.message;
+  for (const word of ["CPU0", "CPU1", "lock_a", "lock_b"]) assert.match(msg, new RegExp(word));
+  const cycle = (r.result.violation!.detail as { cycle: { thread: string; holds: string[]; wants: string }[] }).cycle;
+  assert.deepEqual(
+    cycle.map((c) => [c.thread, c.holds.join(), c.wants]).sort(),
+    [
+      ["CPU0", "lock_a", "lock_b"],
+      ["CPU1", "lock_b", "lock_a"],
+    ],
+  );
+});
+
+test("lockdep reports the inversion although no execution deadlocks", () => {
+  const s = catalogue.find((x) => x.id === "lock-inversion")!;
+  const v = s.variants[0];
+  // Without lockdep the program is deadlock-free: every execution completes.
+  const plain = explore({ ...v.program(), monitors: undefined }, "dfs");
+  assert.equal(plain.verdict, "safe");
+  assert.equal(plain.blocked, 0);
+  const r = checkVariant(s, v, { strategy: "dfs" });
+  assert.equal(r.result.violation?.kind, "lockdep");
+  assert.match(r.result.violation!.message, /circular locking dependency/);
+});
+
+test("bounded finds the lost update with exactly one preemption", () => {
+  const s = catalogue.find((x) => x.id === "lost-update")!;
+  const r = checkVariant(s, s.variants.find((v) => v.name === "no-lock")!, { strategy: "bounded" });
+  assert.equal(r.result.violation?.kind, "invariant");
+  assert.equal(r.result.preemptions, 1);
+  assert.equal(r.found, "violation:invariant");
+});
+
+test("bounded proves the locked counter safe, exhaustively", () => {
+  const s = catalogue.find((x) => x.id === "lost-update")!;
+  const r = checkVariant(s, s.variants.find((v) => v.name === "spinlock")!, { strategy: "bounded" });
+  assert.equal(r.found, "safe");
+  assert.equal(r.result.complete, true);
+});
+
+test("a non-deterministic program is reported, naming the diverging step", () => {
+  let calls = 0;
+  const p: Program<{ x: Loc<number>; y: Loc<number> }> = {
+    name: "flaky",
+    setup: () => ({ x: cell("x", 0), y: cell("y", 0) }),
+    threads: [
+      {
+        name: "A",
+        run: function* (w) {
+          // State kept across executions: the second execution does something else.
+          calls++;
+          yield load(calls === 1 ? w.x : w.y);
+          yield store(w.x, 1);
+        },
+      },
+      { name: "B", run: function* (w) { yield store(w.x, 2); } },
+    ],
+  };
+  assert.throws(() => explore(p, "dfs"), (e: unknown) => e instanceof ModelError && /not deterministic: replaying step 0/.test(e.message));
+});
+
+test("a thread that throws is a model error naming the thread", () => {
+  const p: Program<{ x: Loc<number> }> = {
+    name: "thrower",
+    setup: () => ({ x: cell("x", 0) }),
+    threads: [{ name: "oops", run: function* (w) { yield load(w.x); throw new TypeError("boom"); } }],
+  };
+  assert.throws(() => explore(p, "dfs"), (e: unknown) => e instanceof ModelError && /thread oops threw: boom/.test(e.message));
+});
+
+test("a spin without await passes the step bound and is reported as a livelock", () => {
+  const p: Program<{ flag: Loc<boolean> }> = {
+    name: "spinner",
+    maxSteps: 50,
+    setup: () => ({ flag: cell("flag", false) }),
+    threads: [{ name: "spinner", run: function* (w) { while (!(yield load(w.flag))) { /* spin */ } } }],
+  };
+  const r = explore(p, "dfs");
+  assert.equal(r.violation?.kind, "livelock");
+  assert.match(r.violation!.message, /spinner passed 50 steps: a livelock, or a loop that should await/);
+});
+
+test("await blocks until its condition holds; a condition that never holds is a stuck execution", () => {
+  const p = (setter: boolean): Program<{ flag: Loc<boolean> }> => ({
+    name: "await",
+    setup: () => ({ flag: cell("flag", false) }),
+    threads: [
+      { name: "waiter", run: function* (w) { yield awaitOp(w.flag, (v: boolean) => v, "flag set"); } },
+      ...(setter ? [{ name: "setter", run: function* (w: { flag: Loc<boolean> }) { yield store(w.flag, true); } }] : []),
+    ],
+  });
+  const ok = explore(p(true), "dfs");
+  assert.equal(ok.verdict, "safe");
+  assert.equal(ok.executions, 1, "the await cannot run before the store");
+  const stuck = explore(p(false), "dfs");
+  assert.equal(stuck.violation?.kind, "deadlock");
+  assert.match(stuck.violation!.message, /waiter holds \[\] and waits for await flag set/);
+});
+
+test("choose explores every alternative", () => {
+  const seen = new Set<number>();
+  const p: Program<{ x: Loc<number> }> = {
+    name: "choice",
+    setup: () => ({ x: cell("x", 0) }),
+    threads: [{ name: "T", run: function* (w) { const c = (yield choose(3, "alloc")) as number; seen.add(c); yield store(w.x, c); } }],
+  };
+  const r = explore(p, "dfs");
+  assert.equal(r.executions, 3);
+  assert.deepEqual([...seen].sort(), [0, 1, 2]);
+});
+
+test("traced functions appear on the recorded call stack, innermost first", () => {
+  const inner = traced("move_ptes", function* (x: Loc<number>) { yield store(x, 1); });
+  const outer = traced("move_page_tables", function* (x: Loc<number>) { yield* inner(x); });
+  const p: Program<{ x: Loc<number> }> = {
+    name: "stack",
+    setup: () => ({ x: cell("x", 0) }),
+    threads: [{ name: "mremap", run: function* (w) { yield* outer(w.x); } }],
+  };
+  const rep = replay(p, [0], true);
+  assert.deepEqual(rep.trace[0].stack, ["move_ptes", "move_page_tables"]);
+});
+
+test("releasing a lock one does not hold, and exiting with a lock held, are lockdep reports", () => {
+  const p = (bad: "release" | "exit"): Program<{ l: ReturnType<typeof newLock> }> => ({
+    name: "bad-unlock",
+    setup: () => ({ l: newLock("l", LockKind.Spin) }),
+    threads: [
+      {
+        name: "T",
+        run: function* (w) {
+          if (bad === "release") yield unlock(w.l);
+          else yield lock(w.l);
+        },
+      },
+    ],
+  });
+  assert.match(explore(p("release"), "dfs").violation!.message, /releases l, which it does not hold/);
+  assert.match(explore(p("exit"), "dfs").violation!.message, /exited holding l/);
+});
+
+test("random finds the lost update and is reproducible from its seed", () => {
+  const s = catalogue.find((x) => x.id === "lost-update")!;
+  const v = s.variants.find((x) => x.name === "no-lock")!;
+  const a = checkVariant(s, v, { strategy: "random", seed: 7 });
+  const b = checkVariant(s, v, { strategy: "random", seed: 7 });
+  assert.equal(a.found, "violation:invariant");
+  assert.deepEqual(a.result.schedule, b.result.schedule);
+  assert.equal(a.result.complete, false, "random never claims completeness");
+});
