@@ -1,7 +1,7 @@
 // One execution of a program: the threads, their pending ops, and the
 // scheduler's primitive `step(tid)`. Strategies decide which thread steps.
 
-import { isLockOp, K, type Loc, type LockObj, type Op, opNames, type Thread } from "./ops.js";
+import { type Gen, isLockOp, K, type Loc, type LockObj, type Op, opNames, type Thread } from "./ops.js";
 import type { Monitor, Program } from "./program.js";
 import { ModelError, Violation } from "./violation.js";
 
@@ -64,6 +64,8 @@ export function currentExecution(): Execution {
 }
 
 const DEFAULT_MAX_STEPS = 1000;
+/** Thread id of the code run by runInline (not a schedulable thread). */
+const SETUP_TID = -2;
 
 export class Execution<W = unknown> {
   readonly world: W;
@@ -82,6 +84,7 @@ export class Execution<W = unknown> {
   private readonly monitors: readonly Monitor[];
   private readonly locks = new Map<number, LockObj>();
   private running: TState | null = null;
+  private setupThread: TState | undefined;
   private lastRan = -1;
 
   constructor(
@@ -151,9 +154,11 @@ export class Execution<W = unknown> {
 
   /** Can thread `tid` perform its pending op now? */
   isEnabled(tid: number): boolean {
-    const t = this.threads[tid];
-    const op = t.op;
-    if (op === null) return false;
+    const op = this.threads[tid].op;
+    return op !== null && this.opEnabled(op);
+  }
+
+  private opEnabled(op: Op): boolean {
     switch (op.k) {
       case K.Lock:
       case K.DownWrite: {
@@ -197,6 +202,72 @@ export class Execution<W = unknown> {
     const op = t.op as Op;
     const preempt = this.lastRan !== -1 && this.lastRan !== tid && this.isRunnable(this.lastRan);
     this.lastRan = tid;
+    const res = this.apply(t, op, alt);
+    if (this.monitors.length !== 0 && isLockOp(op.k) && this.violation === null) {
+      for (const m of this.monitors) {
+        const v = m.onLock?.(this as Execution<unknown>, tid, op, t.held);
+        if (v) this.fail(v);
+      }
+    }
+    if (this.trace !== null) this.recordStep(t, op, res, preempt);
+    this.depth++;
+    if (this.violation === null) {
+      t.steps++;
+      if (t.steps > this.maxSteps && !t.daemon) {
+        this.fail(
+          new Violation(
+            "livelock",
+            `thread ${t.name} passed ${this.maxSteps} steps: a livelock, or a loop that should await`,
+          ),
+        );
+      } else this.advance(t, res);
+    }
+    if (this.violation === null) this.checkInvariants(true);
+  }
+
+  /**
+   * Runs model code to completion from setup(): op by op, with the same
+   * semantics as a thread's steps but no scheduling and no trace. This is how
+   * a scenario builds the history it starts from (mmap, faults, an earlier
+   * mremap) with the same kernel functions its threads run.
+   */
+  runInline<R>(g: Gen<R>): R {
+    this.setupThread ??= {
+      id: SETUP_TID,
+      name: "setup",
+      daemon: false,
+      gen: undefined as unknown as Thread,
+      op: null,
+      done: false,
+      steps: 0,
+      stack: [],
+      held: [],
+      opStack: null,
+    };
+    const t = this.setupThread;
+    let res: unknown;
+    for (;;) {
+      const r = g.next(res);
+      if (r.done) {
+        if (t.held.length !== 0)
+          throw new ModelError(`setup: returned holding ${t.held.map((id) => this.locks.get(id)?.name ?? id).join(", ")}`);
+        return r.value;
+      }
+      const op = r.value;
+      if (op.k === K.Spawn || op.k === K.Join) throw new ModelError(`setup: ${opNames[op.k]} needs running threads`);
+      if (!this.opEnabled(op)) throw new ModelError(`setup: ${opNames[op.k]} ${op.t?.name ?? ""} would block`);
+      res = this.apply(t, op, 0);
+      const v = this.violation;
+      if (v !== null) {
+        this.violation = null;
+        throw new ModelError(`setup: ${v.kind}: ${v.message}`);
+      }
+    }
+  }
+
+  /** Applies one op for thread `t`: the semantics of every op kind, in one place. */
+  private apply(t: TState, op: Op, alt: number): unknown {
+    const tid = t.id;
     this.lastFreed = null;
     let res: unknown;
     const target = op.t;
@@ -307,26 +378,7 @@ export class Execution<W = unknown> {
         break;
       }
     }
-    if (this.monitors.length !== 0 && isLockOp(op.k) && this.violation === null) {
-      for (const m of this.monitors) {
-        const v = m.onLock?.(this as Execution<unknown>, tid, op, t.held);
-        if (v) this.fail(v);
-      }
-    }
-    if (this.trace !== null) this.recordStep(t, op, res, preempt);
-    this.depth++;
-    if (this.violation === null) {
-      t.steps++;
-      if (t.steps > this.maxSteps && !t.daemon) {
-        this.fail(
-          new Violation(
-            "livelock",
-            `thread ${t.name} passed ${this.maxSteps} steps: a livelock, or a loop that should await`,
-          ),
-        );
-      } else this.advance(t, res);
-    }
-    if (this.violation === null) this.checkInvariants(true);
+    return res;
   }
 
   /** Records a violation; the first one wins. */

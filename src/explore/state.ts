@@ -49,3 +49,8 @@ export function threadName(): string {
 export function threadId(): number {
   return currentExecution().runningThread()?.id ?? -1;
 }
+
+/** Runs model code to completion inside setup(), with the semantics of thread steps (see Execution.runInline). */
+export function runInSetup<R>(g: Gen<R>): R {
+  return currentExecution().runInline(g);
+}
