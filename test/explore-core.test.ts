@@ -187,3 +187,20 @@ test("random finds the lost update and is reproducible from its seed", () => {
   assert.deepEqual(a.result.schedule, b.result.schedule);
   assert.equal(a.result.complete, false, "random never claims completeness");
 });
+
+test("a daemon may run forever: past its bound the execution is cut and the exploration is incomplete", () => {
+  const p: Program<{ x: Loc<number> }> = {
+    name: "daemon",
+    maxSteps: 5,
+    setup: () => ({ x: cell("x", 0) }),
+    threads: [
+      { name: "worker", run: function* (w) { yield store(w.x, 1); } },
+      { name: "kthread", daemon: true, run: function* (w) { for (;;) yield load(w.x); } },
+    ],
+  };
+  const r = explore(p, "dfs");
+  assert.equal(r.verdict, "safe");
+  assert.equal(r.complete, false);
+  assert.ok((r.cut ?? 0) > 0);
+  assert.ok(r.executions > 0, "executions where the worker finished first are complete");
+});

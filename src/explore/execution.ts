@@ -73,6 +73,8 @@ export class Execution<W = unknown> {
   /** Number of steps taken. */
   depth = 0;
   violation: Violation | null = null;
+  /** A daemon passed the step bound: the execution stops here, unfinished but not wrong. */
+  cut = false;
   /** Access of the last step, for dependence: target id or -1, and whether it wrote. */
   lastTarget = -1;
   lastWrite = false;
@@ -213,14 +215,18 @@ export class Execution<W = unknown> {
     this.depth++;
     if (this.violation === null) {
       t.steps++;
-      if (t.steps > this.maxSteps && !t.daemon) {
+      if (t.steps <= this.maxSteps) this.advance(t, res);
+      else if (t.daemon) {
+        // A daemon may run forever; past its bound the execution is cut, which makes the exploration incomplete.
+        this.cut = true;
+      } else {
         this.fail(
           new Violation(
             "livelock",
             `thread ${t.name} passed ${this.maxSteps} steps: a livelock, or a loop that should await`,
           ),
         );
-      } else this.advance(t, res);
+      }
     }
     if (this.violation === null) this.checkInvariants(true);
   }

@@ -30,6 +30,8 @@ export interface ExploreResult {
   readonly blocked: number;
   /** Executions cut short by a sleep set (zero for an optimal explorer). */
   readonly sleepBlocked: number;
+  /** Executions cut where a daemon thread passed its step bound (then the exploration is not complete). */
+  readonly cut?: number;
   readonly steps: number;
   readonly elapsedMs: number;
   /** The exploration was stopped (Ctrl-C or a budget) before it finished. */

@@ -11,6 +11,8 @@ export enum End {
   Complete = 1,
   Blocked = 2,
   Violation = 3,
+  /** Cut at a daemon's step bound: neither complete nor wrong, and the exploration is no longer exhaustive. */
+  Cut = 4,
 }
 
 /**
@@ -20,6 +22,7 @@ export enum End {
  */
 export function ending<W>(ex: Execution<W>, enabledCount: number): End {
   if (ex.violation !== null) return End.Violation;
+  if (ex.cut) return End.Cut;
   if (ex.finished()) {
     ex.checkInvariants(false);
     return ex.violation !== null ? End.Violation : End.Complete;
@@ -43,6 +46,8 @@ const PROGRESS_EVERY_MS = 250;
 export class Session<W> {
   executions = 0;
   blocked = 0;
+  /** Executions cut at a daemon's step bound. */
+  cut = 0;
   sleepBlocked = 0;
   steps = 0;
   maxDepth = 0;
@@ -67,10 +72,11 @@ export class Session<W> {
   /** Counts an ended execution. Returns true when the exploration should stop (budget or Ctrl-C). */
   count(end: End, depth: number): boolean {
     if (end === End.Blocked) this.blocked++;
+    else if (end === End.Cut) this.cut++;
     else this.executions++;
     this.steps += depth;
     if (depth > this.maxDepth) this.maxDepth = depth;
-    const total = this.executions + this.blocked + this.sleepBlocked;
+    const total = this.executions + this.blocked + this.sleepBlocked + this.cut;
     if (this.opts.maxExecutions !== undefined && total >= this.opts.maxExecutions) {
       this.interrupted = true;
       return true;
@@ -110,12 +116,13 @@ export class Session<W> {
   ): ExploreResult {
     const base = {
       strategy,
-      complete: complete && !this.interrupted,
+      complete: complete && !this.interrupted && this.cut === 0,
       executions: this.executions,
       blocked: this.blocked,
       sleepBlocked: this.sleepBlocked,
       steps: this.steps,
       elapsedMs: Math.round((performance.now() - this.t0) * 100) / 100,
+      ...(this.cut ? { cut: this.cut } : {}),
       ...(this.interrupted ? { interrupted: true } : {}),
     };
     if (!cex) return { ...base, verdict: "safe" };

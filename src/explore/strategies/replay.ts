@@ -7,7 +7,7 @@ import { End, ending, Session } from "./common.js";
 
 export interface ReplayResult<W> {
   readonly execution: Execution<W>;
-  readonly end: "complete" | "blocked" | "violation";
+  readonly end: "complete" | "blocked" | "violation" | "cut";
   readonly trace: TraceStep[];
   readonly preemptions: number;
 }
@@ -60,7 +60,7 @@ export function replay<W>(program: Program<W>, schedule: readonly number[], reco
   }
   return {
     execution: ex,
-    end: end === End.Complete ? "complete" : end === End.Blocked ? "blocked" : "violation",
+    end: end === End.Complete ? "complete" : end === End.Blocked ? "blocked" : end === End.Cut ? "cut" : "violation",
     trace: ex.trace ?? [],
     preemptions: pre,
   };
