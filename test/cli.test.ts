@@ -10,7 +10,11 @@ const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 const api = pathToFileURL(fileURLToPath(new URL("../src/index.js", import.meta.url))).href;
 
 function mmrace(...args: string[]) {
-  const r = spawnSync(process.execPath, [main, ...args], { encoding: "utf8", env: { ...process.env, CI: "" } });
+  const r = spawnSync(process.execPath, [main, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "", MMRACE_STUCK_AFTER_MS: "1500" },
+    timeout: 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -119,4 +123,19 @@ export default { id: "mine", title: "t", source: "me", description: "d", variant
   const notScenario = join(dir, "empty.mjs");
   writeFileSync(notScenario, "export const x = 1;");
   assert.match(mmrace("check", notScenario).err, /does not export a scenario/);
+});
+
+test("a scenario that loops without yielding is reported as stuck, exit 2", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mmrace-"));
+  const file = join(dir, "loops.mjs");
+  writeFileSync(
+    file,
+    `import { cell, READ_ONCE } from ${JSON.stringify(api)};
+export default { id: "loops", title: "t", source: "s", description: "d", variants: [{ name: "v", source: "s", summary: "s",
+  program: () => ({ name: "loops", setup: () => ({ c: cell("c", 0) }),
+    threads: [{ name: "spin", run: function* (w) { yield* READ_ONCE(w.c); for (;;) {} } }] }) }] };`,
+  );
+  const r = mmrace("check", file);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /loops in thread-local code/);
 });

@@ -22,12 +22,39 @@ export class CheckError extends Error {
   }
 }
 
-export function startRunner(opts: { progress: boolean }): Runner {
+/**
+ * A check that reports nothing for this long is stuck in thread-local code (a
+ * loop with no yield, or a setup() that loops): the explorer polls and reports
+ * every few hundred milliseconds while it makes progress.
+ */
+export const STUCK_AFTER_MS = 20_000;
+
+export function startRunner(opts: { progress: boolean; stuckAfterMs?: number }): Runner {
   const stopBuf = new SharedArrayBuffer(4);
   const stop = new Int32Array(stopBuf);
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: { stop: stopBuf } });
   let nextId = 1;
-  const pending = new Map<number, { resolve: (r: CheckResult) => void; reject: (e: Error) => void; label: string }>();
+  const pending = new Map<
+    number,
+    { resolve: (r: CheckResult) => void; reject: (e: Error) => void; label: string; lastBeat: number }
+  >();
+  const stuckAfter = opts.stuckAfterMs ?? (Number(process.env.MMRACE_STUCK_AFTER_MS) || STUCK_AFTER_MS);
+  const watchdog = setInterval(() => {
+    const now = Date.now();
+    for (const [id, p] of pending) {
+      if (now - p.lastBeat < stuckAfter) continue;
+      pending.delete(id);
+      clear();
+      p.reject(
+        new CheckError(
+          `${p.label}: no step for ${Math.round(stuckAfter / 1000)} s: the scenario loops in thread-local code (a loop without a yield, or a setup() that never returns)`,
+          "ModelError",
+        ),
+      );
+      void worker.terminate();
+    }
+  }, 500);
+  watchdog.unref();
   let interrupted = false;
   const tty = opts.progress && process.stderr.isTTY;
   let drawn = false;
@@ -50,6 +77,7 @@ export function startRunner(opts: { progress: boolean }): Runner {
   worker.on("message", (m: WorkerMessage) => {
     const p = pending.get(m.id);
     if (!p) return;
+    p.lastBeat = Date.now();
     if (m.type === "progress") {
       if (!tty) return;
       const rate = m.elapsedMs > 0 ? Math.round((m.executions + m.blocked) / (m.elapsedMs / 1000)) : 0;
@@ -74,12 +102,13 @@ export function startRunner(opts: { progress: boolean }): Runner {
     check(job, label) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, label });
+        pending.set(id, { resolve, reject, label, lastBeat: Date.now() });
         worker.postMessage({ ...job, id } satisfies CheckJob);
       });
     },
     interrupted: () => interrupted,
     async close() {
+      clearInterval(watchdog);
       process.off("SIGINT", onSigint);
       await worker.terminate();
     },
