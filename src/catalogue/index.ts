@@ -1,12 +1,14 @@
 // The race catalogue: every scenario the `mmrace` command knows.
 
+import { mremap } from "./mremap.js";
 import { textbook } from "./textbook.js";
+import { vmaAdjust } from "./vma-adjust.js";
 import type { Scenario, Variant } from "./types.js";
 
 export * from "./run.js";
 export * from "./types.js";
 
-export const catalogue: readonly Scenario[] = [...textbook];
+export const catalogue: readonly Scenario[] = [...textbook, ...mremap, ...vmaAdjust];
 
 export function findScenario(id: string): Scenario {
   const s = catalogue.find((x) => x.id === id);

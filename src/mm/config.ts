@@ -40,7 +40,7 @@ export interface MmConfig {
    * - "trylock": spin_trylock, and on failure drop everything and retry the walk (Mel V1-V5, 2010-04-26).
    */
   readonly walker_nested: "none" | "spin" | "trylock";
-  /** rmap walks skip the exec temporary stack (a8bef8ff6ea1, v2.6.35). */
+  /** try_to_unmap (walk 1 of a migration) skips the exec temporary stack (a8bef8ff6ea1, v2.6.35). */
   readonly skip_temporary_stack: boolean;
   /**
    * mm_take_all_locks() order over a vma's anon_vma_chain: "new-to-old" walks

@@ -5,7 +5,14 @@
 // and written by the mmap_sem holder without a step (said where it happens).
 
 import { cell, type Loc } from "../explore/index.js";
-import { init_rwsem, mutex_init, type mutex, type rw_semaphore, spin_lock_init, type spinlock_t } from "../kernel/index.js";
+import {
+  init_rwsem,
+  type mutex,
+  mutex_init,
+  type rw_semaphore,
+  spin_lock_init,
+  type spinlock_t,
+} from "../kernel/index.js";
 import type { MmConfig } from "./config.js";
 
 /** The model's page size. Addresses are real byte addresses, shown in hex. */
@@ -139,12 +146,22 @@ export interface MmWorld {
   readonly vmas: vm_area_struct[];
   readonly anon_vmas: anon_vma[];
   readonly pages: Map<number, page>;
-  /** Counters for names: vma ids, anon_vma ids, avc ids, mm ids. */
-  readonly ids: { vma: number; anon_vma: number; avc: number; mm: number };
+  /** Counters for names: vma ids, anon_vma ids, avc ids, mm ids; `pfn` is the next free page frame. */
+  readonly ids: { vma: number; anon_vma: number; avc: number; mm: number; pfn: number };
+  /** Page-table allocation in move_page_tables may fail (a `choose`), for scenarios about the error path. */
+  alloc_may_fail: boolean;
 }
 
 export function newWorld(cfg: MmConfig): MmWorld {
-  return { cfg, mms: [], vmas: [], anon_vmas: [], pages: new Map(), ids: { vma: 0, anon_vma: 0, avc: 0, mm: 0 } };
+  return {
+    cfg,
+    mms: [],
+    vmas: [],
+    anon_vmas: [],
+    pages: new Map(),
+    ids: { vma: 0, anon_vma: 0, avc: 0, mm: 0, pfn: 1 },
+    alloc_may_fail: false,
+  };
 }
 
 /** mm_alloc + mm_init. */
@@ -170,7 +187,8 @@ export function pte_alloc_one(w: MmWorld, mm: mm_struct, addr: number): pte_page
   if (existing) return existing;
   const ptl = w.cfg.split_ptlocks ? spin_lock_init(`${mm.name}.ptl[${hex(base)}]`, "ptlock") : mm.page_table_lock;
   const pte: Loc<pte_t>[] = [];
-  for (let i = 0; i < PTRS_PER_PTE; i++) pte.push(cell(`${mm.name}.pte[${hex(base + i * PAGE_SIZE)}]`, PTE_NONE, showPte));
+  for (let i = 0; i < PTRS_PER_PTE; i++)
+    pte.push(cell(`${mm.name}.pte[${hex(base + i * PAGE_SIZE)}]`, PTE_NONE, showPte));
   const pt: pte_page = { base, ptl, pte };
   mm.pmd.set(base, pt);
   return pt;
@@ -217,7 +235,10 @@ export function vm_area_alloc(
 export function anon_vma_alloc(w: MmWorld, parent: anon_vma | null): anon_vma {
   const id = ++w.ids.anon_vma;
   const name = `anon_vma${id}`;
-  const lock = w.cfg.anon_vma_lock === "root-mutex" ? mutex_init(`${name}.mutex`, "anon_vma->mutex") : spin_lock_init(`${name}.lock`, "anon_vma->lock");
+  const lock =
+    w.cfg.anon_vma_lock === "root-mutex"
+      ? mutex_init(`${name}.mutex`, "anon_vma->mutex")
+      : spin_lock_init(`${name}.lock`, "anon_vma->lock");
   const av = {
     id,
     name,
@@ -237,14 +258,19 @@ export function anon_vma_chain_alloc(w: MmWorld, vma: vm_area_struct, av: anon_v
   return { id: ++w.ids.avc, vma, anon_vma: av };
 }
 
-/** alloc_page: a new anon page (refcount 1, unmapped). */
-export function alloc_page(w: MmWorld, pfn: number): page {
+/**
+ * alloc_page: a new anon page (refcount 1, unmapped), at the next free page
+ * frame or at `pfn` (scenarios number their pages so traces match the threads).
+ */
+export function alloc_page(w: MmWorld, pfn: number = w.ids.pfn): page {
+  if (w.pages.has(pfn)) throw new Error(`page ${pfn} is already allocated`);
+  w.ids.pfn = Math.max(w.ids.pfn, pfn + 1);
   const name = `page${pfn}`;
   const p: page = {
     pfn,
     name,
     PG_locked: cell(`${name}.PG_locked`, false, (v) => (v ? "locked" : "unlocked")),
-    index: cell(`${name}.index`, 0, hex),
+    index: cell<number>(`${name}.index`, 0, hex),
     mapping: cell<anon_vma | null>(`${name}.mapping`, null, (a) => (a ? a.name : "NULL")),
     _mapcount: cell(`${name}._mapcount`, -1),
     _refcount: cell(`${name}._refcount`, 1),

@@ -1,0 +1,255 @@
+// mremap vs migration (seed 000, 2011): races A1 and A2 of
+// research/seeds-rmap-migration.md §2, and the error path Hugh found.
+
+import {
+  __vma_link,
+  alloc_page,
+  compact_zone,
+  FAULT_FLAG_WRITE,
+  handle_mm_fault,
+  type Migration,
+  type MmConfig,
+  type MmWorld,
+  mm_alloc,
+  type mm_struct,
+  mmProgram,
+  sys_mremap,
+  unmap_and_move_unmap,
+  V3_0,
+  V3_1,
+  V3_3,
+  V3_7,
+  VM_READ,
+  VM_WRITE,
+  vm_area_alloc,
+  withConfig,
+} from "../mm/index.js";
+import { runInSetup } from "../explore/index.js";
+import type { Scenario } from "./types.js";
+
+export interface MremapWorld extends MmWorld {
+  readonly mm: mm_struct;
+  readonly m: Migration;
+}
+
+/**
+ * mmap an anon vma [start, end) at pgoff start>>PAGE_SHIFT, then a write fault
+ * at `at` (anon_vma_prepare, do_anonymous_page) that maps page `pfn`.
+ */
+export function setupAnonVma(w: MmWorld, mm: mm_struct, start: number, end: number, at: number, pfn: number) {
+  const vma = vm_area_alloc(w, mm, { start, end, pgoff: start >> 12, flags: VM_READ | VM_WRITE });
+  __vma_link(mm, vma);
+  w.ids.pfn = pfn; // the fault's page allocation takes this frame
+  runInSetup(handle_mm_fault(w, mm, vma, at, FAULT_FLAG_WRITE));
+  const page = w.pages.get(pfn)!;
+  return { vma, av: vma.anon_vma.v!, page };
+}
+
+/** Walk 1 of the migration of `old` to a new page `newPfn`, run in setup. */
+export function migrateUpToWalk2(w: MmWorld, old: Migration["old"], newPfn: number): Migration {
+  const m: Migration = { old, newp: alloc_page(w, newPfn) };
+  runInSetup(unmap_and_move_unmap(w, m));
+  return m;
+}
+
+const migrationThread = { name: "migration", run: (w: MremapWorld) => compact_zone(w, w.m, "after try_to_unmap") };
+
+// ---- A1: the lockless peek (mremap-migration-peek)
+
+function peekProgram(name: string, cfg: MmConfig) {
+  return () =>
+    mmProgram<MremapWorld>({
+      name: `mremap-migration-peek/${name}`,
+      cfg,
+      setup: (w) => {
+        const mm = mm_alloc(w);
+        const { page } = setupAnonVma(w, mm, 0x11000, 0x12000, 0x11000, 7);
+        const m = migrateUpToWalk2(w, page, 8);
+        return { ...w, mm, m };
+      },
+      threads: [
+        {
+          name: "mremap",
+          run: function* (w) {
+            yield* sys_mremap(w, w.mm, 0x11000, 0x1000, 0x1000, 0x21000, { final_munmap: true });
+          },
+        },
+        migrationThread,
+      ],
+    });
+}
+
+// ---- A2: vma_merge puts dst before src (mremap-merge-order)
+
+/** Andrea's trigger: mmap 2 pages, touch the second, mremap it away, migration walk 1; then mremap it back. */
+function mergeSetup(w: MmWorld): MremapWorld {
+  const mm = mm_alloc(w);
+  const { page } = setupAnonVma(w, mm, 0x10000, 0x12000, 0x11000, 7);
+  runInSetup(sys_mremap(w, mm, 0x11000, 0x1000, 0x1000, 0x21000));
+  const m = migrateUpToWalk2(w, page, 8);
+  return { ...w, mm, m };
+}
+
+function mergeProgram(name: string, cfg: MmConfig) {
+  return () =>
+    mmProgram<MremapWorld>({
+      name: `mremap-merge-order/${name}`,
+      cfg,
+      setup: mergeSetup,
+      threads: [
+        {
+          name: "mremap",
+          run: function* (w) {
+            yield* sys_mremap(w, w.mm, 0x21000, 0x1000, 0x1000, 0x11000, { final_munmap: true });
+          },
+        },
+        migrationThread,
+      ],
+    });
+}
+
+// ---- A2 on the error path (mremap-merge-order-enomem)
+
+/**
+ * Two pages moved away to 0x31000 and moved back to 0x1f000: the move back
+ * spans two PMD regions at the destination; the page table of the second
+ * (0x20000) was never allocated, so alloc_new_pmd may fail after the first
+ * chunk, and move_vma moves that chunk back.
+ */
+function enomemSetup(w: MmWorld): MremapWorld {
+  const mm = mm_alloc(w);
+  const { page } = setupAnonVma(w, mm, 0x1e000, 0x21000, 0x1f000, 7);
+  runInSetup(sys_mremap(w, mm, 0x1f000, 0x2000, 0x2000, 0x31000));
+  const m = migrateUpToWalk2(w, page, 8);
+  w.alloc_may_fail = true;
+  return Object.assign(w, { mm, m });
+}
+
+function enomemProgram(name: string, cfg: MmConfig) {
+  return () =>
+    mmProgram<MremapWorld>({
+      name: `mremap-merge-order-enomem/${name}`,
+      cfg,
+      setup: enomemSetup,
+      threads: [
+        {
+          name: "mremap",
+          run: function* (w) {
+            yield* sys_mremap(w, w.mm, 0x31000, 0x2000, 0x2000, 0x1f000, { final_munmap: true });
+          },
+        },
+        migrationThread,
+      ],
+    });
+}
+
+const SEED000 = "seeds/000_bbca6a75184eac2a.txt (linux-mm, Oct-Nov 2011)";
+
+export const mremap: readonly Scenario[] = [
+  {
+    id: "mremap-migration-peek",
+    title: "mremap vs migration: remove_migration_pte peeks at the pte without the PT lock (race A1)",
+    source: `${SEED000}; 486cf46f3f9b "mm: fix race between mremap and removing migration entry" (v3.1)`,
+    description:
+      "One anon vma [0x11000, 0x12000) with page 7 at 0x11000. Setup runs walk 1 of compaction's migration of page 7 " +
+      "(try_to_unmap: migration entry at 0x11000, page 7 locked). Threads: mremap moves the vma to 0x21000 (copy_vma allocates " +
+      "a new vma at the tail of the anon_vma list, move_ptes moves the pte under both PT locks, 0x11000 and 0x21000 being under " +
+      "different split PT locks); migration runs walk 2 (remove_migration_ptes) and unlocks page 7. Before 3.1 the walk peeks at " +
+      "each pte without the PT lock and can look at both addresses while the entry is in move_ptes' register. The mremap thread " +
+      "stops before move_vma's final do_munmap, which only removes a vma whose ptes have gone.",
+    variants: [
+      {
+        name: "v3.0",
+        source: "v3.0 mm/migrate.c (is_swap_pte peek before pte_lockptr)",
+        expected: "violation:invariant",
+        expectedFrom: "history",
+        summary: "remove_migration_pte peeks without the PT lock.",
+        program: peekProgram("v3.0", V3_0),
+      },
+      {
+        name: "v3.1",
+        source: "486cf46f3f9b (Hugh Dickins), v3.1",
+        expected: "safe",
+        expectedFrom: "history",
+        summary: "remove_migration_pte always takes the PT lock before looking.",
+        program: peekProgram("v3.1", V3_1),
+      },
+    ],
+  },
+  {
+    id: "mremap-merge-order",
+    title: "mremap vs migration: vma_merge in copy_vma puts dst before src in the anon_vma list (race A2)",
+    source: `${SEED000}; Nai Xia's interleaving; anon_vma_moveto_tail (v3.3-rc1); 108d6642ad81 and 38a76013ad80 (v3.7)`,
+    description:
+      "Andrea's trigger, run in setup: mmap [0x10000, 0x12000), touch page 7 at 0x11000, mremap that page away to 0x21000 " +
+      "(new vma2 at the tail: list [vma1, vma2]), then walk 1 of compaction's migration of page 7 (migration entry at 0x21000). " +
+      "Threads: mremap moves 0x21000 back to 0x11000 — copy_vma's vma_merge extends vma1, which sits before vma2 in the list — " +
+      "while migration runs walk 2 and unlocks page 7. Mel's table in seed 000: rmap_walk finds dst, no ptes; move_ptes copies src " +
+      "to dst; rmap_walk finds src, ptes empty. The mremap thread stops before the final do_munmap.",
+    variants: [
+      {
+        name: "v3.1",
+        source: "v3.1 (486cf46f3f9b applied, no ordering)",
+        expected: "violation:invariant",
+        expectedFrom: "history",
+        summary: "copy_vma does nothing about the list order when vma_merge succeeds.",
+        program: mergeProgram("v3.1", V3_1),
+      },
+      {
+        name: "anon_vma_moveto_tail",
+        source:
+          "mremap: enforce rmap src/dst vma ordering in case of vma_merge() succeeding in copy_vma() (v3.3-rc1, Andrea v2)",
+        expected: "safe",
+        expectedFrom: "history",
+        summary: "copy_vma moves the merged dst vma's avcs to the tail of their anon_vma lists.",
+        program: mergeProgram("anon_vma_moveto_tail", V3_3),
+      },
+      {
+        name: "move_ptes-rmap-locks",
+        source: "108d6642ad81 mm anon rmap: remove anon_vma_moveto_tail (v3.7-rc1)",
+        expected: "safe",
+        expectedFrom: "history",
+        summary: "move_ptes always holds the anon_vma (root) lock, which the walker holds for its whole walk.",
+        program: mergeProgram("move_ptes-rmap-locks", withConfig(V3_1, { move_ptes_rmap_lock: "always" })),
+      },
+      {
+        name: "need_rmap_locks",
+        source: "38a76013ad80 mm: avoid taking rmap locks in move_ptes() (v3.7), with the anon interval tree",
+        expected: "safe",
+        expectedFrom: "history",
+        summary:
+          "copy_vma reports need_rmap_locks when the merged dst may precede src (vm_pgoff ≤); move_ptes then takes the lock.",
+        program: mergeProgram("need_rmap_locks", V3_7),
+      },
+    ],
+  },
+  {
+    id: "mremap-merge-order-enomem",
+    title: "mremap vs migration on move_vma's error path: the reverse move needs the opposite order",
+    source: `${SEED000}; Hugh Dickins, alpine.LSU.2.00.1111032318290.2058@sister.anvils; Andrea v2 1320512782-12209-1-git-send-email-aarcange@redhat.com`,
+    description:
+      "Setup: mmap [0x1e000, 0x21000), touch page 7 at 0x1f000, mremap [0x1f000, 0x21000) away to 0x31000 (the page table for " +
+      "0x20000 was never allocated), walk 1 (migration entry at 0x31000). Threads: mremap moves it back to 0x1f000 — vma_merge " +
+      "extends vma1 — and alloc_new_pmd for 0x20000 may fail (a nondeterministic choice) after the first chunk moved, so move_vma " +
+      "moves that chunk back from vma1 to vma2; migration runs walk 2. With anon_vma_order_tail (the seed's patch) vma1 is at the " +
+      "tail during the reverse move, the wrong order for it.",
+    variants: [
+      {
+        name: "anon_vma_order_tail",
+        source: "seeds/000 (Andrea's v1 patch, 1320082040-1190-1-git-send-email-aarcange@redhat.com)",
+        expected: "violation:invariant",
+        expectedFrom: "analysis",
+        summary: "Only copy_vma reorders; the error path's reverse move runs with dst' before src'.",
+        program: enomemProgram("anon_vma_order_tail", withConfig(V3_1, { copy_vma_order: "order_tail" })),
+      },
+      {
+        name: "anon_vma_moveto_tail",
+        source: "Andrea v2 (v3.3-rc1): anon_vma_moveto_tail(vma) before the reverse move_page_tables",
+        expected: "safe",
+        expectedFrom: "history",
+        summary: "move_vma moves the old vma to the tail before moving the ptes back.",
+        program: enomemProgram("anon_vma_moveto_tail", V3_3),
+      },
+    ],
+  },
+];
