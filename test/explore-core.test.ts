@@ -24,7 +24,7 @@ test("every catalogue counterexample replays from its schedule alone to the same
   for (const s of catalogue) {
     for (const v of s.variants) {
       if (!v.expected?.startsWith("violation")) continue;
-      const r = checkVariant(s, v, { strategy: "dfs" });
+      const r = checkVariant(s, v);
       assert.ok(r.result.schedule, `${s.id}/${v.name} has a counterexample`);
       const rep = replay(v.program(), r.result.schedule!, false);
       assert.equal(rep.execution.violation?.kind, r.result.violation?.kind, `${s.id}/${v.name} replays`);

@@ -5,7 +5,7 @@ import type { CheckResult } from "../catalogue/index.js";
 import { strategyNames } from "../explore/index.js";
 import { makeTraceFile, TRACE_FORMAT } from "../report/tracefile.js";
 import { intFlag, parse } from "./args.js";
-import { printCheck, toJsonLine } from "./output.js";
+import { printCheck, terminalWidth, toJsonLine } from "./output.js";
 import { startRunner } from "./runner.js";
 import { loadScenario, UsageError } from "./scenarios.js";
 import { mmraceVersion } from "./version.js";
@@ -76,7 +76,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
       const r = await runner.check({ ...job, scenario: positionals[0], variant: v }, `${scenario.id} / ${v}`);
       results.push(r);
       if (json) process.stdout.write(`${toJsonLine(r)}\n`);
-      else process.stdout.write(`${printCheck(r, process.stdout.columns ?? 160)}\n\n`);
+      else process.stdout.write(`${printCheck(r, terminalWidth(), values["no-fold"] !== true)}\n\n`);
       if (runner.interrupted()) break;
     }
   } finally {
@@ -95,6 +95,9 @@ export async function checkCommand(argv: string[]): Promise<number> {
         strategy: r.strategy,
         schedule: r.result.schedule,
         threads: r.threads,
+        expected: r.expected,
+        found: r.found,
+        preemptions: r.result.preemptions,
         violation: r.result.violation,
         steps: r.trace,
       });

@@ -3,9 +3,11 @@
 
 import { ModelError } from "../explore/index.js";
 import { TraceFileError } from "../report/tracefile.js";
+import { benchCommand } from "./bench.js";
 import { listCommand, runCatalogue } from "./catalogue.js";
 import { checkCommand } from "./check.js";
 import { replayCommand } from "./replay.js";
+import { reportCommand } from "./report.js";
 import { CheckError } from "./runner.js";
 import { UsageError } from "./scenarios.js";
 import { mmraceVersion } from "./version.js";
@@ -13,11 +15,17 @@ import { mmraceVersion } from "./version.js";
 const HELP = `mmrace ${mmraceVersion()}: the Linux memory manager's races, explored
 
 usage:
-  mmrace                         check every scenario x variant of the catalogue
+  mmrace [--no-report] [--out FILE]
+                                 check every scenario x variant of the catalogue, then write
+                                 the HTML report (default report/index.html)
   mmrace list [--json]           list the scenarios and their variants
   mmrace check <scenario|file.js> [--variant V] [--strategy S] [--max-executions N]
-               [--preemption-bound K] [--seed S] [--depth D] [--json] [--trace FILE]
-  mmrace replay <trace.json>     replay a saved counterexample
+               [--preemption-bound K] [--seed S] [--depth D] [--json] [--trace FILE] [--no-fold]
+  mmrace replay <trace.json> [--no-fold]
+                                 replay a saved counterexample
+  mmrace report [scenario...] [--out FILE] [--force]
+                                 check the catalogue (or the scenarios named) and write the
+                                 HTML report with a step viewer for every counterexample
   mmrace help
 
 exit codes: 0 every variant as expected, 1 otherwise, 2 bad usage or bad input
@@ -37,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
       return checkCommand(rest);
     case "replay":
       return replayCommand(rest);
+    case "bench":
+      return benchCommand(rest);
+    case "report":
+      return reportCommand(rest);
     case "help":
     case "--help":
     case "-h":

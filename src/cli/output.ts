@@ -34,16 +34,22 @@ export function headline(r: CheckResult): string {
   return `${r.scenario} / ${r.variant}: expected ${r.expected ?? "no violation"}, found ${r.found} (${how}): ${mark(r)}`;
 }
 
+/** Width for tables: the terminal's, else $COLUMNS (a pipe has no width), else 160. */
+export function terminalWidth(): number {
+  const env = Number(process.env.COLUMNS);
+  return process.stdout.columns ?? (Number.isInteger(env) && env > 0 ? env : 160);
+}
+
 export function fmtMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
-export function printCheck(r: CheckResult, width: number): string {
+export function printCheck(r: CheckResult, width: number, fold = true): string {
   const out = [headline(r)];
   const e = r.result;
   if (e.violation && r.trace && r.threads) {
     out.push("");
-    out.push(formatInterleaving({ threads: r.threads, trace: r.trace, violation: e.violation, width }));
+    out.push(formatInterleaving({ threads: r.threads, trace: r.trace, violation: e.violation, width, fold }));
     out.push("");
     out.push(
       `schedule (${e.preemptions ?? 0} preemptions, ${e.schedule?.length ?? 0} steps): ${scheduleToString(e.schedule ?? [])}`,

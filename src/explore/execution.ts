@@ -130,18 +130,7 @@ export class Execution<W = unknown> {
 
   private addThread(name: string, body: () => Thread, daemon: boolean): number {
     const id = this.threads.length;
-    const t: TState = {
-      id,
-      name,
-      daemon,
-      gen: undefined as unknown as Thread,
-      op: null,
-      done: false,
-      steps: 0,
-      stack: [],
-      held: [],
-      opStack: null,
-    };
+    const t = newThreadState(id, name, daemon);
     this.threads.push(t);
     const prevRunning = this.running;
     this.running = t;
@@ -238,18 +227,7 @@ export class Execution<W = unknown> {
    * mremap) with the same kernel functions its threads run.
    */
   runInline<R>(g: Gen<R>): R {
-    this.setupThread ??= {
-      id: SETUP_TID,
-      name: "setup",
-      daemon: false,
-      gen: undefined as unknown as Thread,
-      op: null,
-      done: false,
-      steps: 0,
-      stack: [],
-      held: [],
-      opStack: null,
-    };
+    this.setupThread ??= newThreadState(SETUP_TID, "setup", false);
     const t = this.setupThread;
     let res: unknown;
     for (;;) {
@@ -585,6 +563,21 @@ export class Execution<W = unknown> {
     }
     return out;
   }
+}
+
+function newThreadState(id: number, name: string, daemon: boolean): TState {
+  return {
+    id,
+    name,
+    daemon,
+    gen: undefined as unknown as Thread,
+    op: null,
+    done: false,
+    steps: 0,
+    stack: [],
+    held: [],
+    opStack: null,
+  };
 }
 
 function showVal(c: Loc, v: unknown): string {
