@@ -155,8 +155,7 @@ export const mremap: readonly Scenario[] = [
       "(try_to_unmap: migration entry at 0x11000, page 7 locked). Threads: mremap moves the vma to 0x21000 (copy_vma allocates " +
       "a new vma at the tail of the anon_vma list, move_ptes moves the pte under both PT locks, 0x11000 and 0x21000 being under " +
       "different split PT locks); migration runs walk 2 (remove_migration_ptes) and unlocks page 7. Before 3.1 the walk peeks at " +
-      "each pte without the PT lock and can look at both addresses while the entry is in move_ptes' register. The mremap thread " +
-      "stops before move_vma's final do_munmap, which only removes a vma whose ptes have gone.",
+      "each pte without the PT lock and can look at both addresses while the entry is in move_ptes' register.",
     variants: [
       {
         name: "v3.0",
@@ -185,7 +184,8 @@ export const mremap: readonly Scenario[] = [
       "(new vma2 at the tail: list [vma1, vma2]), then walk 1 of compaction's migration of page 7 (migration entry at 0x21000). " +
       "Threads: mremap moves 0x21000 back to 0x11000 — copy_vma's vma_merge extends vma1, which sits before vma2 in the list — " +
       "while migration runs walk 2 and unlocks page 7. Mel's table in seed 000: rmap_walk finds dst, no ptes; move_ptes copies src " +
-      "to dst; rmap_walk finds src, ptes empty. The mremap thread stops before the final do_munmap.",
+      "to dst; rmap_walk finds src, ptes empty. The fewest-preemption counterexample has the walk look at vma1 just before the " +
+      "merge (out of range, -EFAULT), the same race; the one shown is Mel's, asked of the explorer with the variant's story.",
     variants: [
       {
         name: "v3.1",
@@ -193,6 +193,13 @@ export const mremap: readonly Scenario[] = [
         expected: "violation:invariant",
         expectedFrom: "history",
         summary: "copy_vma does nothing about the list order when vma_merge succeeds.",
+        // Mel Gorman's table in seed 000.
+        story: [
+          { thread: "mremap", note: /vma_merge: vma1 extends/ },
+          { thread: "migration", note: /vma1 0x11000: pte none/ },
+          { thread: "mremap", note: /move_ptes: pte 0x11000 <- 0x21000/ },
+          { thread: "migration", note: /vma2 0x21000: pte none/ },
+        ],
         program: mergeProgram("v3.1", V3_1),
       },
       {

@@ -9,7 +9,7 @@ import {
   replay,
   type TraceStep,
 } from "../explore/index.js";
-import type { Expected, Scenario, Variant } from "./types.js";
+import type { Expected, Scenario, StoryStep, Variant } from "./types.js";
 
 export interface CheckOptions extends ExploreOptions {
   readonly strategy?: string;
@@ -28,6 +28,22 @@ export interface CheckResult {
   /** Thread names, in id order, of the counterexample's execution. */
   readonly threads?: readonly string[];
   readonly trace?: readonly TraceStep[];
+  /** With a story: whether the counterexample shown tells it ("shown"), or no execution does ("not found"). */
+  readonly story?: "shown" | "not found";
+}
+
+/** Do the notes, in order, contain the story's beats as a subsequence? */
+export function tellsStory(notes: readonly { thread: string; text: string }[], story: readonly StoryStep[]): boolean {
+  let k = 0;
+  for (const n of notes) {
+    if (k === story.length) break;
+    if (n.thread === story[k].thread && story[k].note.test(n.text)) k++;
+  }
+  return k === story.length;
+}
+
+function traceNotes(trace: readonly TraceStep[], threads: readonly string[]) {
+  return trace.flatMap((st) => (st.notes ?? []).map((text) => ({ thread: threads[st.tid], text })));
 }
 
 export function foundVerdict(r: ExploreResult): string {
@@ -51,5 +67,22 @@ export function checkVariant(s: Scenario, v: Variant, opts: CheckOptions = {}): 
   };
   if (!result.schedule) return base;
   const rep = replay(program, result.schedule, true);
-  return { ...base, threads: rep.execution.threads.map((t) => t.name), trace: rep.trace };
+  const threads = rep.execution.threads.map((t) => t.name);
+  if (!v.story || tellsStory(traceNotes(rep.trace, threads), v.story)) {
+    return { ...base, threads, trace: rep.trace, ...(v.story ? { story: "shown" as const } : {}) };
+  }
+  // Ask the explorer for the execution the source thread describes (still the fewest preemptions among those).
+  const story = v.story;
+  const query: Program<unknown> = { ...program, accept: (ex) => tellsStory(ex.noteLog ?? [], story) };
+  const told = explore(query, undefined, { maxExecutions: opts.maxExecutions, shouldStop: opts.shouldStop });
+  if (!told.schedule || told.violation?.kind !== result.violation?.kind)
+    return { ...base, threads, trace: rep.trace, story: "not found" };
+  const shown = replay(query, told.schedule, true);
+  return {
+    ...base,
+    result: { ...result, schedule: told.schedule, preemptions: told.preemptions },
+    threads: shown.execution.threads.map((t) => t.name),
+    trace: shown.trace,
+    story: "shown",
+  };
 }

@@ -7,6 +7,12 @@ import type { ExploreOptions, Program, ViolationKind } from "../explore/index.js
 /** `safe` or `violation:<kind>`. */
 export type Expected = "safe" | `violation:${ViolationKind}`;
 
+/** One beat of the interleaving a mailing-list post tells: a thread and a note its step says. */
+export interface StoryStep {
+  readonly thread: string;
+  readonly note: RegExp;
+}
+
 export interface Variant {
   /** Id used on the command line: `v3.1`, `anon_vma_moveto_tail`. */
   readonly name: string;
@@ -23,6 +29,13 @@ export interface Variant {
   /** Builds the program; called once per exploration. */
   // biome-ignore lint/suspicious/noExplicitAny: each variant has its own world type.
   readonly program: () => Program<any>;
+  /**
+   * The interleaving the source thread tells, as beats that must appear in
+   * this order. The verdict is found as usual; when the counterexample found
+   * first tells another story (say, with fewer preemptions), the explorer is
+   * asked for one that tells this one, and that is the one shown.
+   */
+  readonly story?: readonly StoryStep[];
   /** Strategy to use by default (otherwise the explorer's default). */
   readonly strategy?: string;
   /** Exploration options by default (bounds for livelock searches, ...). */

@@ -21,6 +21,7 @@ export function toJsonLine(r: CheckResult): string {
     steps: e.steps,
     elapsedMs: e.elapsedMs,
     ...(e.interrupted ? { interrupted: true } : {}),
+    ...(r.story ? { story: r.story } : {}),
     ...(e.schedule ? { schedule: scheduleToString(e.schedule), preemptions: e.preemptions } : {}),
     ...(r.trace ? { threads: r.threads, trace: r.trace.map(({ state: _s, ...rest }) => rest) } : {}),
   });
@@ -47,6 +48,8 @@ export function fmtMs(ms: number): string {
 export function printCheck(r: CheckResult, width: number, fold = true): string {
   const out = [headline(r)];
   const e = r.result;
+  if (r.story === "shown") out.push("The interleaving shown is the one the source thread describes.");
+  if (r.story === "not found") out.push("No execution tells the source thread's story; the interleaving shown is another.");
   if (e.violation && r.trace && r.threads) {
     out.push("");
     out.push(formatInterleaving({ threads: r.threads, trace: r.trace, violation: e.violation, width, fold }));

@@ -81,6 +81,8 @@ export class Execution<W = unknown> {
   /** Cells freed by the last step (Free ops), else null. */
   lastFreed: readonly Loc[] | null = null;
   readonly trace: TraceStep[] | null;
+  /** Every note said so far, by thread, when the program asks for a counterexample by its story (Program.accept). */
+  readonly noteLog: { readonly thread: string; readonly text: string }[] | null;
   private nextId = 0;
   private readonly maxSteps: number;
   private readonly monitors: readonly Monitor[];
@@ -96,6 +98,7 @@ export class Execution<W = unknown> {
     this.maxSteps = program.maxSteps ?? DEFAULT_MAX_STEPS;
     this.monitors = opts.monitors ?? [];
     this.trace = opts.record ? [] : null;
+    this.noteLog = program.accept ? [] : null;
     for (const m of this.monitors) m.onExecutionStart?.();
     const prev = cur;
     cur = this as Execution;
@@ -367,7 +370,10 @@ export class Execution<W = unknown> {
 
   /** Records a violation; the first one wins. */
   fail(v: Violation): void {
-    if (this.violation === null) this.violation = v;
+    if (this.violation !== null) return;
+    // A counterexample query (Program.accept) passes over the violations of executions it does not ask for.
+    if (this.program.accept && !this.program.accept(this)) return;
+    this.violation = v;
   }
 
   /** Runs thread-local code up to the thread's next op. */
@@ -550,9 +556,12 @@ export class Execution<W = unknown> {
 
   /** Attaches a note to the last recorded step of the running thread (no-op unless recording). */
   note(text: string | (() => string)): void {
+    if (this.noteLog === null && this.trace === null) return;
+    const s = typeof text === "string" ? text : text();
+    if (this.noteLog !== null) this.noteLog.push({ thread: this.running?.name ?? "setup", text: s });
     if (this.trace === null || this.trace.length === 0) return;
     const last = this.trace[this.trace.length - 1];
-    (last.notes ??= []).push(typeof text === "string" ? text : text());
+    (last.notes ??= []).push(s);
   }
 
   /** Snapshot of the locks each thread holds, by thread name (recording). */

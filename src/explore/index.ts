@@ -10,3 +10,8 @@ export * from "./state.js";
 export * from "./strategies/index.js";
 export { type ReplayResult, replay } from "./strategies/replay.js";
 export * from "./violation.js";
+export * from "./benchmarks.js";
+export * from "./dependence.js";
+export { type Counterexample, countPreemptions, DEFAULT_MINIMIZE_BUDGET, type MinimizeOptions, minimize } from "./minimize.js";
+export * from "./parallel/index.js";
+export * from "./registry.js";

@@ -43,4 +43,11 @@ export interface Program<W = unknown> {
   readonly maxSteps?: number;
   /** Model state for the step viewer; the explorer does not interpret it. */
   readonly describe?: (w: W) => unknown;
+  /**
+   * A counterexample query: when set, a violation counts only in an execution
+   * for which this returns true (say, the interleaving a mailing-list post
+   * describes, read from `ex.noteLog`); other executions are explored past as
+   * if nothing were wrong. Every strategy, the minimiser and replay honour it.
+   */
+  readonly accept?: (ex: Execution<W>) => boolean;
 }

@@ -1,5 +1,6 @@
 // What an exploration reports.
 
+import type { Execution } from "./execution.js";
 import type { ViolationKind } from "./violation.js";
 
 export interface ViolationReport {
@@ -54,6 +55,13 @@ export interface ExploreOptions {
   /** Keep exploring after a violation (counts every execution). Default false. */
   readonly keepGoing?: boolean;
   readonly onProgress?: (p: Progress) => void;
+  /**
+   * Sees every counted execution as it ended (tests and statistics): its world,
+   * its violation, how it ended. Must not step it.
+   */
+  readonly onExecution?: (ex: Execution<unknown>, end: "complete" | "blocked" | "violation" | "cut") => void;
+  /** Executions the counterexample minimiser may spend (default 20,000; 0 turns it off). */
+  readonly minimizeBudget?: number;
   /** Polled between executions; true stops cleanly with what was found. */
   readonly shouldStop?: () => boolean;
 }

@@ -1,6 +1,7 @@
 // Shared by the strategies: ending an execution, counting, progress and stopping.
 
 import { Execution } from "../execution.js";
+import { minimize } from "../minimize.js";
 import type { Monitor, Program } from "../program.js";
 import type { ExploreOptions, ExploreResult, Progress, ViolationReport } from "../result.js";
 import type { Violation } from "../violation.js";
@@ -32,6 +33,10 @@ export function ending<W>(ex: Execution<W>, enabledCount: number): End {
     return End.Blocked;
   }
   return End.Running;
+}
+
+export function endName(end: End): "complete" | "blocked" | "violation" | "cut" {
+  return end === End.Blocked ? "blocked" : end === End.Violation ? "violation" : end === End.Cut ? "cut" : "complete";
 }
 
 export function report(v: Violation): ViolationReport {
@@ -69,11 +74,25 @@ export class Session<W> {
     return new Execution(this.program, { monitors: this.monitors, record });
   }
 
-  /** Counts an ended execution. Returns true when the exploration should stop (budget or Ctrl-C). */
-  count(end: End, depth: number): boolean {
+  /**
+   * Counts an ended execution. Returns true when the exploration should stop (budget or Ctrl-C).
+   * `ex` is shown to the `onExecution` observer (tests, statistics).
+   */
+  count(end: End, depth: number, ex?: Execution<W>): boolean {
     if (end === End.Blocked) this.blocked++;
     else if (end === End.Cut) this.cut++;
     else this.executions++;
+    if (ex !== undefined && this.opts.onExecution) this.opts.onExecution(ex as Execution<unknown>, endName(end));
+    return this.tally(depth);
+  }
+
+  /** Counts an execution cut short because every enabled thread was in the sleep set. */
+  countSleepBlocked(depth: number): boolean {
+    this.sleepBlocked++;
+    return this.tally(depth);
+  }
+
+  private tally(depth: number): boolean {
     this.steps += depth;
     if (depth > this.maxDepth) this.maxDepth = depth;
     const total = this.executions + this.blocked + this.sleepBlocked + this.cut;
@@ -126,12 +145,15 @@ export class Session<W> {
       ...(this.interrupted ? { interrupted: true } : {}),
     };
     if (!cex) return { ...base, verdict: "safe" };
+    // Every strategy's counterexample is shown minimal: fewest preemptions, then fewest steps.
+    const min = minimize(this.program, cex, { budget: this.opts.minimizeBudget });
     return {
       ...base,
+      elapsedMs: Math.round((performance.now() - this.t0) * 100) / 100,
       verdict: "violation",
-      violation: report(cex.violation),
-      schedule: cex.schedule,
-      preemptions: cex.preemptions,
+      violation: report(min.violation),
+      schedule: min.schedule,
+      preemptions: min.preemptions,
     };
   }
 }

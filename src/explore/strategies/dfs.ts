@@ -16,7 +16,7 @@ interface Frame {
   sig: number;
 }
 
-interface Cex {
+export interface Cex {
   violation: Violation;
   schedule: number[];
   preemptions: number;
@@ -29,8 +29,9 @@ interface PassResult {
 }
 
 /** Depth-first over every schedule; with `bound`, only schedules with at most `bound` preemptions. */
-function pass<W>(s: Session<W>, bound: number | undefined): PassResult {
-  const stack: Frame[] = [];
+function pass<W>(s: Session<W>, bound: number | undefined, prefix: readonly number[] = []): PassResult {
+  // A fixed prefix (one job of a split exploration) is a stack of frames without alternatives.
+  const stack: Frame[] = prefix.map((c) => ({ alts: [c], idx: 0, sig: -2 }));
   const en: number[] = [];
   let pruned = false;
   let cex: Cex | undefined;
@@ -76,12 +77,12 @@ function pass<W>(s: Session<W>, bound: number | undefined): PassResult {
       if (!cex && ex.violation) {
         cex = { violation: ex.violation, schedule: stack.slice(0, depth).map((f) => f.alts[f.idx]), preemptions: pre };
         if (!s.opts.keepGoing) {
-          s.count(end, depth);
+          s.count(end, depth, ex);
           return { cex, pruned };
         }
       }
     }
-    if (s.count(end, depth)) return { cex, pruned };
+    if (s.count(end, depth, ex)) return { cex, pruned };
     while (stack.length !== 0 && stack[stack.length - 1].idx + 1 >= stack[stack.length - 1].alts.length) stack.pop();
     if (stack.length === 0) return { cex, pruned };
     const top = stack[stack.length - 1];
@@ -92,6 +93,11 @@ function pass<W>(s: Session<W>, bound: number | undefined): PassResult {
 
 function pushAlts(n: number, tid: number, out: number[]): void {
   for (let a = 0; a < n; a++) out.push(encodeChoice(tid, a));
+}
+
+/** Every schedule that starts with `prefix` (a job of a split exploration), counted into `s`. */
+export function runDfs<W>(s: Session<W>, prefix: readonly number[]): Cex | undefined {
+  return pass(s, undefined, prefix).cex;
 }
 
 export function dfs<W>(program: Program<W>, opts: ExploreOptions = {}): ExploreResult {

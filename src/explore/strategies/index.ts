@@ -3,20 +3,24 @@
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
 import { bounded, dfs } from "./dfs.js";
+import { dpor } from "./dpor.js";
+import { pct } from "./pct.js";
 import { random } from "./random.js";
 
 export type Strategy = <W>(program: Program<W>, opts?: ExploreOptions) => ExploreResult;
 
 export const strategies: Record<string, Strategy> = {
   dfs,
+  dpor,
   bounded,
   random,
+  pct,
 };
 
 export const strategyNames = (): string[] => Object.keys(strategies);
 
-/** The default strategy: exhaustive. */
-export const DEFAULT_STRATEGY = "dfs";
+/** The default strategy: exhaustive, one execution per Mazurkiewicz trace. */
+export const DEFAULT_STRATEGY = "dpor";
 
 export function explore<W>(
   program: Program<W>,

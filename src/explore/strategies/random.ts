@@ -31,7 +31,7 @@ export function random<W>(program: Program<W>, opts: ExploreOptions = {}): Explo
       schedule.push(c);
       prev = choiceTid(c);
     }
-    const stop = s.count(end, schedule.length);
+    const stop = s.count(end, schedule.length, ex);
     if (ex.violation && (end === End.Violation || end === End.Blocked)) {
       return s.result("random", false, { violation: ex.violation, schedule, preemptions: pre });
     }

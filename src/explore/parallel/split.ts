@@ -1,0 +1,99 @@
+// Splitting one exploration into disjoint pieces: the first levels of the
+// tree are explored eagerly, each piece is one prefix, and the pieces are
+// explored separately (worker threads, shards on other machines). For dfs a
+// piece is every schedule that starts with its prefix. For dpor the first
+// levels are a plain sleep-set search over every enabled event, and each piece
+// carries the sleep set at its prefix; below it runs optimal DPOR, whose
+// races never reach above the piece (the levels above already take every
+// event). So the pieces' traces are disjoint and together they are all the
+// traces; the price is a few sleep-set blocked executions where a piece turns
+// out to hold nothing new.
+
+import { type Access, dependent, locOf, makeAccess, writeOf } from "../dependence.js";
+import { choiceAlt, choiceTid, Execution, encodeChoice } from "../execution.js";
+import type { Op } from "../ops.js";
+import type { Program } from "../program.js";
+import { End, ending } from "../strategies/common.js";
+
+/** One piece of an exploration: the schedule prefix it starts from, and (dpor) the sleep set there. */
+export interface Piece {
+  readonly prefix: readonly number[];
+  readonly sleep: readonly Access[];
+}
+
+export type SplitStrategy = "dfs" | "dpor";
+
+/** How deep the eager levels may go. */
+const MAX_SPLIT_DEPTH = 12;
+
+/**
+ * Splits the exploration of `program` into at least `minPieces` pieces where
+ * the program branches enough (fewer when it does not), deterministically:
+ * the same program and count always give the same pieces in the same order.
+ * `sleepBlocked` counts prefixes dropped because every event there was asleep.
+ */
+export function split<W>(
+  program: Program<W>,
+  strategy: SplitStrategy,
+  minPieces: number,
+): { pieces: Piece[]; sleepBlocked: number } {
+  let level: Piece[] = [{ prefix: [], sleep: [] }];
+  let sleepBlocked = 0;
+  for (let depth = 0; level.length < minPieces && depth < MAX_SPLIT_DEPTH; depth++) {
+    const next: Piece[] = [];
+    let grew = false;
+    for (const piece of level) {
+      const kids = expand(program, strategy, piece);
+      if (kids === null) next.push(piece);
+      else {
+        grew = true;
+        if (kids.length === 0) sleepBlocked++;
+        next.push(...kids);
+      }
+    }
+    level = next;
+    if (!grew) break;
+  }
+  return { pieces: level, sleepBlocked };
+}
+
+/** The children of a piece one level down, or null when its prefix already ended the execution. */
+function expand<W>(program: Program<W>, strategy: SplitStrategy, piece: Piece): Piece[] | null {
+  const ex = replayPrefix(program, piece.prefix);
+  const en = ex.enabled();
+  if (ending(ex, en.length) !== End.Running) return null;
+  const kids: Piece[] = [];
+  const done: Access[] = [];
+  for (const tid of en) {
+    for (let alt = 0; alt < ex.alternatives(tid); alt++) {
+      const c = encodeChoice(tid, alt);
+      if (strategy === "dfs") {
+        kids.push({ prefix: [...piece.prefix, c], sleep: [] });
+        continue;
+      }
+      if (piece.sleep.some((q) => q.tid === tid && q.alt === alt)) continue;
+      const acc = accessOf(program, piece.prefix, tid, alt);
+      const sleep = [...piece.sleep, ...done].filter((q) => !dependent(q, acc));
+      kids.push({ prefix: [...piece.prefix, c], sleep });
+      done.push(acc);
+    }
+  }
+  return kids;
+}
+
+function replayPrefix<W>(program: Program<W>, prefix: readonly number[]): Execution<W> {
+  const ex = new Execution(program, { monitors: program.monitors ? program.monitors() : [] });
+  for (const c of prefix) ex.step(choiceTid(c), choiceAlt(c));
+  return ex;
+}
+
+/** The access of (tid, alt) right after `prefix`, by running it. */
+function accessOf<W>(program: Program<W>, prefix: readonly number[], tid: number, alt: number): Access {
+  const ex = replayPrefix(program, prefix);
+  const op = ex.threads[tid].op as Op;
+  ex.step(tid, alt);
+  const freed = ex.lastFreed === null ? null : ex.lastFreed.map((c) => c.id);
+  const daemons = program.threads.some((t) => t.daemon === true);
+  const stop = ex.violation !== null || (daemons && !ex.cut && ex.finished());
+  return makeAccess(tid, alt, locOf(op.k, ex.lastTarget), writeOf(op.k, ex.lastWrite), freed, stop);
+}
