@@ -139,3 +139,24 @@ export default { id: "loops", title: "t", source: "s", description: "d", variant
   assert.equal(r.code, 2);
   assert.match(r.err, /loops in thread-local code/);
 });
+
+test("check --shard i/n explores disjoint parts that add up to the whole; --workers agrees with one thread", () => {
+  const run = (...extra: string[]) =>
+    jsonLines(mmrace("check", "vma-adjust-next", "--variant", "root-anon_vma-lock", "--json", ...extra).out)[0];
+  const whole = run();
+  assert.equal(whole.found, "safe");
+  let sum = 0;
+  for (let i = 1; i <= 3; i++) {
+    const part = run("--shard", `${i}/3`);
+    assert.equal(part.shard, `${i}/3`);
+    assert.equal(part.found, "safe");
+    sum += part.executions;
+  }
+  assert.equal(sum, whole.executions);
+  const two = run("--workers", "2");
+  assert.equal(two.found, "safe");
+  assert.equal(two.executions, whole.executions);
+  const bad = mmrace("check", "lost-update", "--shard", "4/3");
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /bad shard "4\/3"/);
+});

@@ -204,3 +204,21 @@ test("a daemon may run forever: past its bound the execution is cut and the expl
   assert.ok((r.cut ?? 0) > 0);
   assert.ok(r.executions > 0, "executions where the worker finished first are complete");
 });
+
+test("the default strategy is dpor, and dfs for a program with an invariant checked after every step", () => {
+  const p = (always: boolean): Program<{ x: Loc<number> }> => ({
+    name: "default",
+    setup: () => ({ x: cell("x", 0) }),
+    threads: [
+      { name: "A", run: function* (w) { yield store(w.x, 1); yield store(w.x, 0); } },
+      { name: "B", run: function* (w) { yield load(w.x); } },
+    ],
+    invariants: [{ name: "x is never 1 while B runs", always, check: (w) => (w.x.v === 1 ? "x is 1" : null) }],
+  });
+  const end = explore(p(false));
+  assert.equal(end.strategy, "dpor");
+  assert.equal(end.verdict, "safe", "x is 0 at the end of every execution");
+  const step = explore(p(true));
+  assert.equal(step.strategy, "dfs");
+  assert.equal(step.verdict, "violation", "an intermediate state has x = 1");
+});

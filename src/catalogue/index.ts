@@ -1,23 +1,7 @@
 // The race catalogue: every scenario the `mmrace` command knows.
 
-import { mremap } from "./mremap.js";
-import { textbook } from "./textbook.js";
-import { vmaAdjust } from "./vma-adjust.js";
-import type { Scenario, Variant } from "./types.js";
-
+export * from "./list.js";
+export * from "./refs.js";
 export * from "./run.js";
 export * from "./types.js";
 
-export const catalogue: readonly Scenario[] = [...textbook, ...mremap, ...vmaAdjust];
-
-export function findScenario(id: string): Scenario {
-  const s = catalogue.find((x) => x.id === id);
-  if (!s) throw new Error(`unknown scenario "${id}" (known: ${catalogue.map((x) => x.id).join(", ")})`);
-  return s;
-}
-
-export function findVariant(s: Scenario, name: string): Variant {
-  const v = s.variants.find((x) => x.name === name);
-  if (!v) throw new Error(`unknown variant "${name}" of ${s.id} (known: ${s.variants.map((x) => x.name).join(", ")})`);
-  return v;
-}

@@ -2,13 +2,16 @@
 // with the one expected, and replays the counterexample to record its trace.
 
 import {
+  defaultStrategy,
   type ExploreOptions,
   type ExploreResult,
   explore,
+  exploreParallel,
   type Program,
   replay,
   type TraceStep,
 } from "../explore/index.js";
+import { catalogueRef } from "./refs.js";
 import type { Expected, Scenario, StoryStep, Variant } from "./types.js";
 
 export interface CheckOptions extends ExploreOptions {
@@ -28,6 +31,8 @@ export interface CheckResult {
   /** Thread names, in id order, of the counterexample's execution. */
   readonly threads?: readonly string[];
   readonly trace?: readonly TraceStep[];
+  /** The exploration was one shard of a split one: its verdict covers that part (0-based index of count). */
+  readonly shard?: { readonly index: number; readonly count: number };
   /** With a story: whether the counterexample shown tells it ("shown"), or no execution does ("not found"). */
   readonly story?: "shown" | "not found";
 }
@@ -52,9 +57,38 @@ export function foundVerdict(r: ExploreResult): string {
 }
 
 export function checkVariant(s: Scenario, v: Variant, opts: CheckOptions = {}): CheckResult {
-  const strategy = opts.strategy ?? v.strategy;
   const program: Program<unknown> = v.program();
-  const result = explore(program, strategy, { ...v.options, ...opts });
+  return finish(s, v, program, explore(program, opts.strategy ?? v.strategy, { ...v.options, ...opts }), opts);
+}
+
+export interface SplitOptions {
+  /** Worker threads sharing the exploration. */
+  readonly workers?: number;
+  /** Explore only this part of it (0-based index of count). */
+  readonly shard?: { readonly index: number; readonly count: number };
+}
+
+/** checkVariant, with the exploration split across worker threads or cut into a shard (dpor and dfs). */
+export async function checkVariantSplit(
+  s: Scenario,
+  v: Variant,
+  opts: CheckOptions & SplitOptions = {},
+): Promise<CheckResult> {
+  if ((opts.workers ?? 1) <= 1 && !opts.shard) return checkVariant(s, v, opts);
+  const program: Program<unknown> = v.program();
+  const strategy = opts.strategy ?? v.strategy ?? defaultStrategy(program);
+  if (strategy !== "dpor" && strategy !== "dfs")
+    throw new Error(`--workers and --shard split a dpor or dfs exploration, not ${strategy}`);
+  const result = await exploreParallel(
+    { program: catalogueRef(s.id, v.name), strategy, options: { maxExecutions: opts.maxExecutions } },
+    { workers: opts.workers, shard: opts.shard, shouldStop: opts.shouldStop },
+  );
+  const r = finish(s, v, program, result, opts);
+  return opts.shard ? { ...r, shard: opts.shard } : r;
+}
+
+/** Compares the verdict with the expected one and records the counterexample (the story's, when asked). */
+function finish(s: Scenario, v: Variant, program: Program<unknown>, result: ExploreResult, opts: CheckOptions): CheckResult {
   const found = foundVerdict(result);
   const base = {
     scenario: s.id,

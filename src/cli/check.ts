@@ -2,7 +2,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { CheckResult } from "../catalogue/index.js";
-import { strategyNames } from "../explore/index.js";
+import { parseShard, strategyNames } from "../explore/index.js";
 import { makeTraceFile, TRACE_FORMAT } from "../report/tracefile.js";
 import { intFlag, parse } from "./args.js";
 import { printCheck, terminalWidth, toJsonLine } from "./output.js";
@@ -21,7 +21,17 @@ export const checkFlags = {
   trace: { type: "string" },
   force: { type: "boolean" },
   "no-fold": { type: "boolean" },
+  workers: { type: "string" },
+  shard: { type: "string" },
 } as const;
+
+function shardFlag(text: string): { index: number; count: number } {
+  try {
+    return parseShard(text);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 export function strategyFlag(v: string | boolean | undefined): string | undefined {
   if (v === undefined) return undefined;
@@ -67,7 +77,15 @@ export async function checkCommand(argv: string[]): Promise<number> {
     preemptionBound: intFlag(values["preemption-bound"], "preemption-bound"),
     seed: intFlag(values.seed, "seed"),
     depth: intFlag(values.depth, "depth", 1),
+    workers: intFlag(values.workers, "workers", 1),
+    shard: values.shard === undefined ? undefined : shardFlag(String(values.shard)),
   };
+  if ((job.workers ?? 1) > 1 || job.shard) {
+    if (positionals[0].includes("/") || /\.m?js$/.test(positionals[0]))
+      throw new UsageError("--workers and --shard split catalogue scenarios; a scenario file runs in one thread");
+    const st = job.strategy ?? "dpor";
+    if (st !== "dpor" && st !== "dfs") throw new UsageError(`--workers and --shard split a dpor or dfs exploration, not ${st}`);
+  }
   const json = values.json === true;
   const runner = startRunner({ progress: !json });
   const results: CheckResult[] = [];

@@ -22,6 +22,7 @@ export function toJsonLine(r: CheckResult): string {
     elapsedMs: e.elapsedMs,
     ...(e.interrupted ? { interrupted: true } : {}),
     ...(r.story ? { story: r.story } : {}),
+    ...(r.shard ? { shard: `${r.shard.index + 1}/${r.shard.count}` } : {}),
     ...(e.schedule ? { schedule: scheduleToString(e.schedule), preemptions: e.preemptions } : {}),
     ...(r.trace ? { threads: r.threads, trace: r.trace.map(({ state: _s, ...rest }) => rest) } : {}),
   });
@@ -32,7 +33,8 @@ export const mark = (r: CheckResult): string => (r.ok ? "as expected" : "NOT as 
 export function headline(r: CheckResult): string {
   const e = r.result;
   const how = `${e.executions} executions${e.blocked ? ` + ${e.blocked} blocked` : ""}, ${e.complete ? "complete" : "incomplete"}, ${r.strategy}, ${fmtMs(e.elapsedMs)}`;
-  return `${r.scenario} / ${r.variant}: expected ${r.expected ?? "no violation"}, found ${r.found} (${how}): ${mark(r)}`;
+  const part = r.shard ? ` in shard ${r.shard.index + 1}/${r.shard.count}` : "";
+  return `${r.scenario} / ${r.variant}: expected ${r.expected ?? "no violation"}, found ${r.found}${part} (${how}): ${mark(r)}`;
 }
 
 /** Width for tables: the terminal's, else $COLUMNS (a pipe has no width), else 160. */

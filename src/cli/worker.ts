@@ -3,7 +3,7 @@
 // exploration cleanly with what it found so far.
 
 import { parentPort, workerData } from "node:worker_threads";
-import { type CheckResult, checkVariant, findVariant } from "../catalogue/index.js";
+import { type CheckResult, checkVariantSplit, findVariant } from "../catalogue/index.js";
 import { loadScenario } from "./scenarios.js";
 
 export interface CheckJob {
@@ -16,6 +16,10 @@ export interface CheckJob {
   readonly preemptionBound?: number;
   readonly seed?: number;
   readonly depth?: number;
+  /** Worker threads to split the exploration across (dpor, dfs). */
+  readonly workers?: number;
+  /** Explore one shard of it (0-based). */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
 export type WorkerMessage =
@@ -39,7 +43,19 @@ port.on("message", async (job: CheckJob) => {
   try {
     const s = await loadScenario(job.scenario);
     const v = findVariant(s, job.variant);
-    const result = checkVariant(s, v, {
+    const split = (job.workers ?? 1) > 1 || job.shard !== undefined;
+    const t0 = performance.now();
+    // A split exploration runs in worker threads of its own: say we are alive while it does.
+    const beat = split
+      ? setInterval(() => {
+          const phase = job.shard ? `shard ${job.shard.index + 1}/${job.shard.count}` : `${job.workers} workers`;
+          const p = { executions: 0, blocked: 0, steps: 0, maxDepth: 0, elapsedMs: performance.now() - t0, phase };
+          port.postMessage({ type: "progress", id: job.id, ...p } satisfies WorkerMessage);
+        }, 500)
+      : undefined;
+    const result = await checkVariantSplit(s, v, {
+      workers: job.workers,
+      shard: job.shard,
       strategy: job.strategy,
       maxExecutions: job.maxExecutions,
       preemptionBound: job.preemptionBound,
@@ -48,6 +64,7 @@ port.on("message", async (job: CheckJob) => {
       shouldStop: () => Atomics.load(stop, 0) !== 0,
       onProgress: (p) => port.postMessage({ type: "progress", id: job.id, ...p } satisfies WorkerMessage),
     });
+    clearInterval(beat);
     port.postMessage({ type: "result", id: job.id, result } satisfies WorkerMessage);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
