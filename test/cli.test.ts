@@ -33,7 +33,8 @@ test("check --json reports the lost update with its kind, schedule and trace", (
   assert.equal(line.violation.kind, "invariant");
   assert.ok(line.schedule.length > 0);
   assert.ok(line.trace.length > 0);
-  for (const k of ["scenario", "variant", "expected", "complete", "executions", "blocked", "steps", "elapsedMs"]) assert.ok(k in line, k);
+  for (const k of ["scenario", "variant", "expected", "complete", "executions", "blocked", "steps", "elapsedMs"])
+    assert.ok(k in line, k);
 });
 
 test("check --trace writes a file that replay reproduces; a truncated file is one line and exit 2", () => {
@@ -74,7 +75,10 @@ test("abba reports a deadlock naming both locks; a safe scenario exits 0", () =>
 test("bad usage exits 2 with a message naming the problem", () => {
   const cases: [string[], RegExp][] = [
     [["check", "no-such-scenario"], /unknown scenario "no-such-scenario"/],
-    [["check", "lost-update", "--variant", "nope"], /unknown variant "nope" of lost-update \(known: no-lock, spinlock\)/],
+    [
+      ["check", "lost-update", "--variant", "nope"],
+      /unknown variant "nope" of lost-update \(known: no-lock, spinlock\)/,
+    ],
     [["check", "lost-update", "--strategy", "magic"], /unknown strategy "magic"/],
     [["check", "lost-update", "--max-executions", "-3"], /max-executions/],
     [["frobnicate"], /unknown command "frobnicate"/],
@@ -91,7 +95,8 @@ test("list --json names every scenario with its variants", () => {
   const r = mmrace("list", "--json");
   assert.equal(r.code, 0);
   const ids = jsonLines(r.out).map((s) => s.id);
-  for (const id of ["lost-update", "abba", "lock-inversion", "refcount-underflow", "rcu-free"]) assert.ok(ids.includes(id), id);
+  for (const id of ["lost-update", "abba", "lock-inversion", "refcount-underflow", "rcu-free"])
+    assert.ok(ids.includes(id), id);
 });
 
 test("a user's scenario file uses the public API and is checked like the catalogue's", () => {

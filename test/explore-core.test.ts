@@ -6,8 +6,8 @@ import {
   cell,
   choose,
   explore,
-  LockKind,
   type Loc,
+  LockKind,
   load,
   lock,
   ModelError,
@@ -41,13 +41,10 @@ test("a deadlock names both threads and both locks", () => {
   const msg = r.result.violation!.message;
   for (const word of ["CPU0", "CPU1", "lock_a", "lock_b"]) assert.match(msg, new RegExp(word));
   const cycle = (r.result.violation!.detail as { cycle: { thread: string; holds: string[]; wants: string }[] }).cycle;
-  assert.deepEqual(
-    cycle.map((c) => [c.thread, c.holds.join(), c.wants]).sort(),
-    [
-      ["CPU0", "lock_a", "lock_b"],
-      ["CPU1", "lock_b", "lock_a"],
-    ],
-  );
+  assert.deepEqual(cycle.map((c) => [c.thread, c.holds.join(), c.wants]).sort(), [
+    ["CPU0", "lock_a", "lock_b"],
+    ["CPU1", "lock_b", "lock_a"],
+  ]);
 });
 
 test("lockdep reports the inversion although no execution deadlocks", () => {
@@ -92,19 +89,38 @@ test("a non-deterministic program is reported, naming the diverging step", () =>
           yield store(w.x, 1);
         },
       },
-      { name: "B", run: function* (w) { yield store(w.x, 2); } },
+      {
+        name: "B",
+        run: function* (w) {
+          yield store(w.x, 2);
+        },
+      },
     ],
   };
-  assert.throws(() => explore(p, "dfs"), (e: unknown) => e instanceof ModelError && /not deterministic: replaying step 0/.test(e.message));
+  assert.throws(
+    () => explore(p, "dfs"),
+    (e: unknown) => e instanceof ModelError && /not deterministic: replaying step 0/.test(e.message),
+  );
 });
 
 test("a thread that throws is a model error naming the thread", () => {
   const p: Program<{ x: Loc<number> }> = {
     name: "thrower",
     setup: () => ({ x: cell("x", 0) }),
-    threads: [{ name: "oops", run: function* (w) { yield load(w.x); throw new TypeError("boom"); } }],
+    threads: [
+      {
+        name: "oops",
+        run: function* (w) {
+          yield load(w.x);
+          throw new TypeError("boom");
+        },
+      },
+    ],
   };
-  assert.throws(() => explore(p, "dfs"), (e: unknown) => e instanceof ModelError && /thread oops threw: boom/.test(e.message));
+  assert.throws(
+    () => explore(p, "dfs"),
+    (e: unknown) => e instanceof ModelError && /thread oops threw: boom/.test(e.message),
+  );
 });
 
 test("a spin without await passes the step bound and is reported as a livelock", () => {
@@ -112,7 +128,16 @@ test("a spin without await passes the step bound and is reported as a livelock",
     name: "spinner",
     maxSteps: 50,
     setup: () => ({ flag: cell("flag", false) }),
-    threads: [{ name: "spinner", run: function* (w) { while (!(yield load(w.flag))) { /* spin */ } } }],
+    threads: [
+      {
+        name: "spinner",
+        run: function* (w) {
+          while (!(yield load(w.flag))) {
+            /* spin */
+          }
+        },
+      },
+    ],
   };
   const r = explore(p, "dfs");
   assert.equal(r.violation?.kind, "livelock");
@@ -124,8 +149,22 @@ test("await blocks until its condition holds; a condition that never holds is a 
     name: "await",
     setup: () => ({ flag: cell("flag", false) }),
     threads: [
-      { name: "waiter", run: function* (w) { yield awaitOp(w.flag, (v: boolean) => v, "flag set"); } },
-      ...(setter ? [{ name: "setter", run: function* (w: { flag: Loc<boolean> }) { yield store(w.flag, true); } }] : []),
+      {
+        name: "waiter",
+        run: function* (w) {
+          yield awaitOp(w.flag, (v: boolean) => v, "flag set");
+        },
+      },
+      ...(setter
+        ? [
+            {
+              name: "setter",
+              run: function* (w: { flag: Loc<boolean> }) {
+                yield store(w.flag, true);
+              },
+            },
+          ]
+        : []),
     ],
   });
   const ok = explore(p(true), "dfs");
@@ -141,7 +180,16 @@ test("choose explores every alternative", () => {
   const p: Program<{ x: Loc<number> }> = {
     name: "choice",
     setup: () => ({ x: cell("x", 0) }),
-    threads: [{ name: "T", run: function* (w) { const c = (yield choose(3, "alloc")) as number; seen.add(c); yield store(w.x, c); } }],
+    threads: [
+      {
+        name: "T",
+        run: function* (w) {
+          const c = (yield choose(3, "alloc")) as number;
+          seen.add(c);
+          yield store(w.x, c);
+        },
+      },
+    ],
   };
   const r = explore(p, "dfs");
   assert.equal(r.executions, 3);
@@ -149,12 +197,23 @@ test("choose explores every alternative", () => {
 });
 
 test("traced functions appear on the recorded call stack, innermost first", () => {
-  const inner = traced("move_ptes", function* (x: Loc<number>) { yield store(x, 1); });
-  const outer = traced("move_page_tables", function* (x: Loc<number>) { yield* inner(x); });
+  const inner = traced("move_ptes", function* (x: Loc<number>) {
+    yield store(x, 1);
+  });
+  const outer = traced("move_page_tables", function* (x: Loc<number>) {
+    yield* inner(x);
+  });
   const p: Program<{ x: Loc<number> }> = {
     name: "stack",
     setup: () => ({ x: cell("x", 0) }),
-    threads: [{ name: "mremap", run: function* (w) { yield* outer(w.x); } }],
+    threads: [
+      {
+        name: "mremap",
+        run: function* (w) {
+          yield* outer(w.x);
+        },
+      },
+    ],
   };
   const rep = replay(p, [0], true);
   assert.deepEqual(rep.trace[0].stack, ["move_ptes", "move_page_tables"]);
@@ -194,8 +253,19 @@ test("a daemon may run forever: past its bound the execution is cut and the expl
     maxSteps: 5,
     setup: () => ({ x: cell("x", 0) }),
     threads: [
-      { name: "worker", run: function* (w) { yield store(w.x, 1); } },
-      { name: "kthread", daemon: true, run: function* (w) { for (;;) yield load(w.x); } },
+      {
+        name: "worker",
+        run: function* (w) {
+          yield store(w.x, 1);
+        },
+      },
+      {
+        name: "kthread",
+        daemon: true,
+        run: function* (w) {
+          for (;;) yield load(w.x);
+        },
+      },
     ],
   };
   const r = explore(p, "dfs");
@@ -210,8 +280,19 @@ test("the default strategy is dpor, and dfs for a program with an invariant chec
     name: "default",
     setup: () => ({ x: cell("x", 0) }),
     threads: [
-      { name: "A", run: function* (w) { yield store(w.x, 1); yield store(w.x, 0); } },
-      { name: "B", run: function* (w) { yield load(w.x); } },
+      {
+        name: "A",
+        run: function* (w) {
+          yield store(w.x, 1);
+          yield store(w.x, 0);
+        },
+      },
+      {
+        name: "B",
+        run: function* (w) {
+          yield load(w.x);
+        },
+      },
     ],
     invariants: [{ name: "x is never 1 while B runs", always, check: (w) => (w.x.v === 1 ? "x is 1" : null) }],
   });

@@ -14,11 +14,11 @@ import {
   kmem_cache_free,
   lockdep,
   READ_ONCE,
-  read_seqcount_begin,
-  read_seqcount_retry,
   REFCOUNT_INIT,
   rcu_read_lock,
   rcu_read_unlock,
+  read_seqcount_begin,
+  read_seqcount_retry,
   refcount_dec_and_test,
   refcount_inc,
   refcount_inc_not_zero,
@@ -44,7 +44,12 @@ test("refcount_inc on zero is a refcount violation; inc_not_zero refuses it", ()
     name: "ref",
     setup: () => ({ r: REFCOUNT_INIT("r", 1) }),
     threads: [
-      { name: "put", run: function* (w) { yield* refcount_dec_and_test(w.r); } },
+      {
+        name: "put",
+        run: function* (w) {
+          yield* refcount_dec_and_test(w.r);
+        },
+      },
       {
         name: "get",
         run: function* (w) {
@@ -179,12 +184,13 @@ test("synchronize_rcu waits for a reader that was inside; not for one that start
   assert.ok(r.executions > 3);
 });
 
-
 test("kmem_cache_free makes later accesses use-after-free; a typesafe cache hands the object back out", () => {
   interface Obj {
     val: Loc<number>;
   }
-  const p = (flags: number): Program<{ obj: Obj; cache: ReturnType<typeof kmem_cache_create<Obj>>; again: Loc<Obj | null> }> => ({
+  const p = (
+    flags: number,
+  ): Program<{ obj: Obj; cache: ReturnType<typeof kmem_cache_create<Obj>>; again: Loc<Obj | null> }> => ({
     name: "slab",
     setup: () => {
       const cache = kmem_cache_create<Obj>("obj_cache", flags, (id) => ({ val: cell(`obj${id}.val`, 0) }));
@@ -201,14 +207,18 @@ test("kmem_cache_free makes later accesses use-after-free; a typesafe cache hand
         },
       },
     ],
-    invariants: [{ name: "reuse", check: (w) => (flags && w.again.v !== w.obj ? "typesafe cache did not reuse" : null) }],
+    invariants: [
+      { name: "reuse", check: (w) => (flags && w.again.v !== w.obj ? "typesafe cache did not reuse" : null) },
+    ],
   });
   assert.equal(run(p(0)).violation?.kind, "use-after-free");
   assert.equal(run(p(SLAB_TYPESAFE_BY_RCU)).verdict, "safe");
 });
 
 test("lockdep: same-class nesting needs a subclass; spin_lock_nested is accepted", () => {
-  const p = (nested: boolean): Program<{ a: ReturnType<typeof spin_lock_init>; b: ReturnType<typeof spin_lock_init> }> => ({
+  const p = (
+    nested: boolean,
+  ): Program<{ a: ReturnType<typeof spin_lock_init>; b: ReturnType<typeof spin_lock_init> }> => ({
     name: "nest",
     setup: () => ({ a: spin_lock_init("av1.lock", "anon_vma->lock"), b: spin_lock_init("av2.lock", "anon_vma->lock") }),
     threads: [
@@ -235,7 +245,15 @@ test("up_write by a thread that holds the rwsem only for read is reported", () =
   const p: Program<{ sem: rw_semaphore }> = {
     name: "bad-up",
     setup: () => ({ sem: init_rwsem("sem") }),
-    threads: [{ name: "T", run: function* (w) { yield* down_read(w.sem); yield* up_write(w.sem); } }],
+    threads: [
+      {
+        name: "T",
+        run: function* (w) {
+          yield* down_read(w.sem);
+          yield* up_write(w.sem);
+        },
+      },
+    ],
   };
   assert.equal(run(p).violation?.kind, "lockdep");
 });

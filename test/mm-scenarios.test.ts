@@ -3,10 +3,9 @@
 // from a complete exploration.
 
 import assert from "node:assert/strict";
-import { checkVariant } from "../src/catalogue/run.js";
 import { test } from "node:test";
 import { mremap } from "../src/catalogue/mremap.js";
-import { foundVerdict } from "../src/catalogue/run.js";
+import { checkVariant, foundVerdict } from "../src/catalogue/run.js";
 import { vmaAdjust } from "../src/catalogue/vma-adjust.js";
 import { explore, replay } from "../src/explore/index.js";
 

@@ -4,4 +4,3 @@ export * from "./list.js";
 export * from "./refs.js";
 export * from "./run.js";
 export * from "./types.js";
-

@@ -1,6 +1,7 @@
 // mremap vs migration (seed 000, 2011): races A1 and A2 of
 // research/seeds-rmap-migration.md §2, and the error path Hugh found.
 
+import { runInSetup } from "../explore/index.js";
 import {
   __vma_link,
   alloc_page,
@@ -24,7 +25,6 @@ import {
   vm_area_alloc,
   withConfig,
 } from "../mm/index.js";
-import { runInSetup } from "../explore/index.js";
 import type { Scenario } from "./types.js";
 
 export interface MremapWorld extends MmWorld {

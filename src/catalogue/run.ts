@@ -88,7 +88,13 @@ export async function checkVariantSplit(
 }
 
 /** Compares the verdict with the expected one and records the counterexample (the story's, when asked). */
-function finish(s: Scenario, v: Variant, program: Program<unknown>, result: ExploreResult, opts: CheckOptions): CheckResult {
+function finish(
+  s: Scenario,
+  v: Variant,
+  program: Program<unknown>,
+  result: ExploreResult,
+  opts: CheckOptions,
+): CheckResult {
   const found = foundVerdict(result);
   const base = {
     scenario: s.id,

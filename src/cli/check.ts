@@ -84,7 +84,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if (positionals[0].includes("/") || /\.m?js$/.test(positionals[0]))
       throw new UsageError("--workers and --shard split catalogue scenarios; a scenario file runs in one thread");
     const st = job.strategy ?? "dpor";
-    if (st !== "dpor" && st !== "dfs") throw new UsageError(`--workers and --shard split a dpor or dfs exploration, not ${st}`);
+    if (st !== "dpor" && st !== "dfs")
+      throw new UsageError(`--workers and --shard split a dpor or dfs exploration, not ${st}`);
   }
   const json = values.json === true;
   const runner = startRunner({ progress: !json });

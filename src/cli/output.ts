@@ -51,7 +51,8 @@ export function printCheck(r: CheckResult, width: number, fold = true): string {
   const out = [headline(r)];
   const e = r.result;
   if (r.story === "shown") out.push("The interleaving shown is the one the source thread describes.");
-  if (r.story === "not found") out.push("No execution tells the source thread's story; the interleaving shown is another.");
+  if (r.story === "not found")
+    out.push("No execution tells the source thread's story; the interleaving shown is another.");
   if (e.violation && r.trace && r.threads) {
     out.push("");
     out.push(formatInterleaving({ threads: r.threads, trace: r.trace, violation: e.violation, width, fold }));

@@ -135,7 +135,9 @@ export function startRunner(opts: RunnerOptions): Runner {
     interrupted = true;
     Atomics.store(stop, 0, 1);
     clear();
-    process.stderr.write("interrupted: stopping the exploration, reporting what was found so far (Ctrl-C again to quit)\n");
+    process.stderr.write(
+      "interrupted: stopping the exploration, reporting what was found so far (Ctrl-C again to quit)\n",
+    );
   };
   process.on("SIGINT", onSigint);
 

@@ -237,7 +237,9 @@ export class Execution<W = unknown> {
       const r = g.next(res);
       if (r.done) {
         if (t.held.length !== 0)
-          throw new ModelError(`setup: returned holding ${t.held.map((id) => this.locks.get(id)?.name ?? id).join(", ")}`);
+          throw new ModelError(
+            `setup: returned holding ${t.held.map((id) => this.locks.get(id)?.name ?? id).join(", ")}`,
+          );
         return r.value;
       }
       const op = r.value;

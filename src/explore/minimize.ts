@@ -7,9 +7,9 @@
 // is kept only if it replays, from its schedule alone, to the same kind of
 // violation.
 
-import { choiceAlt, choiceTid, Execution, encodeChoice } from "./execution.js";
 import type { Monitor, Program } from "./program.js";
-import { End, ending } from "./strategies/common.js";
+import { Session } from "./strategies/common.js";
+import { type PassOptions, pass } from "./strategies/dfs.js";
 import { replay } from "./strategies/replay.js";
 import type { Violation, ViolationKind } from "./violation.js";
 
@@ -80,16 +80,10 @@ function reproduces<W>(program: Program<W>, schedule: readonly number[], kind: V
   }
 }
 
-interface Frame {
-  readonly alts: number[];
-  idx: number;
-}
-
 /**
  * Depth-first over the schedules with at most `bound` preemptions and fewer
- * than `limit` steps, keeping the shortest that ends in a violation of `kind`
- * and replays. The thread that ran last comes first, so non-preempting
- * schedules are tried first.
+ * than `limit` steps (dfs's pass, non-preempting schedules first), keeping
+ * the shortest that ends in a violation of `kind` and replays.
  */
 function search<W>(
   program: Program<W>,
@@ -99,54 +93,27 @@ function search<W>(
   limit: number,
   budget: number,
 ): { best?: Counterexample; used: number } {
-  const stack: Frame[] = [];
-  const en: number[] = [];
-  let used = 0;
+  const s = new Session(program, { maxExecutions: budget }, monitors);
   let best: Counterexample | undefined;
-  while (used < budget) {
-    const ex = new Execution(program, { monitors });
-    used++;
-    let depth = 0;
-    let prev = -1;
-    let pre = 0;
-    let end: End;
-    for (;;) {
-      ex.enabled(en);
-      end = ending(ex, en.length);
-      if (end !== End.Running) break;
-      if (depth + 1 >= limit) break;
-      if (depth === stack.length) {
-        const alts: number[] = [];
-        const prevOn = prev !== -1 && en.includes(prev);
-        if (prevOn) pushAlts(ex, prev, alts);
-        if (!prevOn || pre < bound) for (const t of en) if (t !== prev || !prevOn) pushAlts(ex, t, alts);
-        stack.push({ alts, idx: 0 });
+  const o: PassOptions = {
+    bound,
+    limit,
+    onCex: (cex) => {
+      if (
+        cex.violation.kind === kind &&
+        cex.schedule.length < (o.limit ?? Infinity) &&
+        reproduces(program, cex.schedule, kind)
+      ) {
+        best = {
+          violation: cex.violation,
+          schedule: cex.schedule,
+          preemptions: countPreemptions(program, cex.schedule),
+        };
+        o.limit = cex.schedule.length;
       }
-      const f = stack[depth];
-      const c = f.alts[f.idx];
-      const tid = choiceTid(c);
-      if (!ex.isEnabled(tid)) break; // a monitor changed course: give up on this branch
-      if (prev !== -1 && tid !== prev && ex.isEnabled(prev)) pre++;
-      ex.step(tid, choiceAlt(c));
-      prev = tid;
-      depth++;
-    }
-    if ((end === End.Violation || end === End.Blocked) && ex.violation?.kind === kind && depth < limit) {
-      const schedule = stack.slice(0, depth).map((f) => f.alts[f.idx]);
-      if (reproduces(program, schedule, kind)) {
-        best = { violation: ex.violation, schedule, preemptions: countPreemptions(program, schedule) };
-        limit = depth;
-      }
-    }
-    if (stack.length > depth) stack.length = depth;
-    while (stack.length !== 0 && stack[stack.length - 1].idx + 1 >= stack[stack.length - 1].alts.length) stack.pop();
-    if (stack.length === 0) break;
-    stack[stack.length - 1].idx++;
-  }
-  return { best, used };
-}
-
-function pushAlts<W>(ex: Execution<W>, tid: number, out: number[]): void {
-  const n = ex.alternatives(tid);
-  for (let a = 0; a < n; a++) out.push(encodeChoice(tid, a));
+      return false;
+    },
+  };
+  pass(s, o);
+  return { best, used: s.executions + s.blocked + s.cut + s.sleepBlocked };
 }

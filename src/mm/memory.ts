@@ -18,8 +18,8 @@ import {
   pte_offset,
   type pte_t,
   showPte,
-  type vm_area_struct,
   VM_WRITE,
+  type vm_area_struct,
 } from "./mm_types.js";
 import { anon_vma_prepare } from "./rmap.js";
 import { is_migration_entry, migration_entry_to_page } from "./swapops.js";
@@ -108,7 +108,9 @@ export const do_anonymous_page = traced(
   function* (w: MmWorld, mm: mm_struct, vma: vm_area_struct, addr: number, flags: number): Gen<void> {
     if (!(flags & FAULT_FLAG_WRITE)) {
       // A read fault maps the shared zero page, which the model has no use for yet.
-      throw new ModelError(`do_anonymous_page: read faults (the zero page) are not modeled; fault ${hex(addr)} for write`);
+      throw new ModelError(
+        `do_anonymous_page: read faults (the zero page) are not modeled; fault ${hex(addr)} for write`,
+      );
     }
     yield* anon_vma_prepare(w, vma);
     const p = alloc_page(w); // alloc_zeroed_user_highpage_movable: private to this thread until mapped
@@ -130,7 +132,7 @@ export const do_anonymous_page = traced(
 );
 
 // mm/rmap.c, v3.0: page_add_new_anon_rmap → __page_set_anon_rmap; the page is not visible to other threads yet
-export function* page_add_new_anon_rmap(w: MmWorld, p: page, vma: vm_area_struct, addr: number): Gen<void> {
+export function* page_add_new_anon_rmap(_w: MmWorld, p: page, vma: vm_area_struct, addr: number): Gen<void> {
   const start = yield* READ_ONCE(vma.vm_start);
   const pgoff = yield* READ_ONCE(vma.vm_pgoff);
   const av = yield* READ_ONCE(vma.anon_vma);
@@ -138,7 +140,6 @@ export function* page_add_new_anon_rmap(w: MmWorld, p: page, vma: vm_area_struct
   p.index.v = (addr - start) / PAGE_SIZE + pgoff;
   p.mapping.v = av;
   p._mapcount.v = 0;
-  void w;
 }
 
 // mm/memory.c, v3.0: zap_pte_range (unmap_vmas for a small range; no TLB batching in the model)

@@ -33,7 +33,7 @@ export const move_ptes = traced(
     vma: vm_area_struct,
     old_addr: number,
     old_end: number,
-    new_vma: vm_area_struct,
+    _new_vma: vm_area_struct,
     new_addr: number,
     need_rmap_locks: boolean,
   ): Gen<void> {

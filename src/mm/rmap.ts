@@ -56,7 +56,7 @@ export function is_vma_temporary_stack(flags: number): boolean {
 }
 
 // mm/rmap.c, v3.0 (v2.6.34 plus Kamezawa's adjust_lock as a variant): vma_address
-export const vma_address = traced("vma_address", function* (w: MmWorld, p: page, vma: vm_area_struct): Gen<number> {
+export const vma_address = traced("vma_address", function* (_w: MmWorld, p: page, vma: vm_area_struct): Gen<number> {
   // page->index of a locked page is stable: no step.
   const pgoff = p.index.v;
   if (vma.adjust_lock) yield* spin_lock(vma.adjust_lock);
@@ -243,7 +243,7 @@ export const anon_vma_moveto_tail = traced(
 // mm/rmap.c, v3.0: try_to_unmap_one with TTU_MIGRATION for an anon page
 export const try_to_unmap_one = traced(
   "try_to_unmap_one",
-  function* (w: MmWorld, p: page, vma: vm_area_struct, address: number): Gen<void> {
+  function* (_w: MmWorld, p: page, vma: vm_area_struct, address: number): Gen<void> {
     const mm = vma.vm_mm;
     const ptep = pte_offset(mm, address);
     if (!ptep) return;

@@ -66,8 +66,10 @@ export class Session<W> {
   constructor(
     readonly program: Program<W>,
     readonly opts: ExploreOptions,
+    /** Monitors to share with another session (the minimiser keeps lockdep's graph across its searches). */
+    monitors?: Monitor[],
   ) {
-    this.monitors = program.monitors ? program.monitors() : [];
+    this.monitors = monitors ?? (program.monitors ? program.monitors() : []);
   }
 
   newExecution(record = false): Execution<W> {

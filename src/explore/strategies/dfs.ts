@@ -28,10 +28,25 @@ interface PassResult {
   pruned: boolean;
 }
 
-/** Depth-first over every schedule; with `bound`, only schedules with at most `bound` preemptions. */
-function pass<W>(s: Session<W>, bound: number | undefined, prefix: readonly number[] = []): PassResult {
-  // A fixed prefix (one job of a split exploration) is a stack of frames without alternatives.
-  const stack: Frame[] = prefix.map((c) => ({ alts: [c], idx: 0, sig: -2 }));
+export interface PassOptions {
+  /** Only schedules with at most this many preemptions. */
+  readonly bound?: number;
+  /** Only schedules that start with this prefix (one job of a split exploration). */
+  readonly prefix?: readonly number[];
+  /** Cut every execution before it reaches this many steps; may shrink during the pass (the minimiser's). */
+  limit?: number;
+  /**
+   * Sees each counterexample; returning true ends the pass. Without it the
+   * first counterexample ends the pass, unless the session keeps going.
+   */
+  readonly onCex?: (cex: Cex) => boolean;
+}
+
+/** Depth-first over every schedule (within the options' bound, prefix and limit). */
+export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
+  const bound = o.bound;
+  // A fixed prefix is a stack of frames without alternatives.
+  const stack: Frame[] = (o.prefix ?? []).map((c) => ({ alts: [c], idx: 0, sig: -2 }));
   const en: number[] = [];
   let pruned = false;
   let cex: Cex | undefined;
@@ -45,6 +60,7 @@ function pass<W>(s: Session<W>, bound: number | undefined, prefix: readonly numb
       ex.enabled(en);
       end = ending(ex, en.length);
       if (end !== End.Running) break;
+      if (o.limit !== undefined && depth + 1 >= o.limit) break;
       let frame: Frame;
       if (depth < stack.length) {
         frame = stack[depth];
@@ -73,16 +89,21 @@ function pass<W>(s: Session<W>, bound: number | undefined, prefix: readonly numb
       prev = tid;
       depth++;
     }
-    if (end === End.Violation || end === End.Blocked) {
-      if (!cex && ex.violation) {
-        cex = { violation: ex.violation, schedule: stack.slice(0, depth).map((f) => f.alts[f.idx]), preemptions: pre };
-        if (!s.opts.keepGoing) {
-          s.count(end, depth, ex);
-          return { cex, pruned };
-        }
+    if ((end === End.Violation || end === End.Blocked) && ex.violation) {
+      const found = {
+        violation: ex.violation,
+        schedule: stack.slice(0, depth).map((f) => f.alts[f.idx]),
+        preemptions: pre,
+      };
+      cex ??= found;
+      if (o.onCex ? o.onCex(found) : !s.opts.keepGoing) {
+        s.count(end, depth, ex);
+        return { cex, pruned };
       }
     }
     if (s.count(end, depth, ex)) return { cex, pruned };
+    // An execution that ended early (a violation, a limit) leaves deeper frames of the last one.
+    if (stack.length > depth) stack.length = depth;
     while (stack.length !== 0 && stack[stack.length - 1].idx + 1 >= stack[stack.length - 1].alts.length) stack.pop();
     if (stack.length === 0) return { cex, pruned };
     const top = stack[stack.length - 1];
@@ -97,12 +118,12 @@ function pushAlts(n: number, tid: number, out: number[]): void {
 
 /** Every schedule that starts with `prefix` (a job of a split exploration), counted into `s`. */
 export function runDfs<W>(s: Session<W>, prefix: readonly number[]): Cex | undefined {
-  return pass(s, undefined, prefix).cex;
+  return pass(s, { prefix }).cex;
 }
 
 export function dfs<W>(program: Program<W>, opts: ExploreOptions = {}): ExploreResult {
   const s = new Session(program, opts);
-  const r = pass(s, undefined);
+  const r = pass(s);
   // Stopping at the first violation leaves the rest unexplored.
   return s.result("dfs", !r.cex || opts.keepGoing === true, r.cex);
 }
@@ -115,7 +136,7 @@ export function bounded<W>(program: Program<W>, opts: ExploreOptions = {}): Expl
   const max = opts.preemptionBound ?? DEFAULT_PREEMPTION_BOUND;
   for (let b = 0; b <= max; b++) {
     s.phase = `preemption bound ${b}`;
-    const r = pass(s, b);
+    const r = pass(s, { bound: b });
     if (r.cex) return s.result("bounded", false, r.cex);
     if (s.interrupted) break;
     if (!r.pruned) return s.result("bounded", true);

@@ -8,12 +8,11 @@
 // least 1/(n·k^(d-1)) for n threads and k steps. k is learnt: the longest
 // execution seen so far.
 
-import { choiceAlt, encodeChoice } from "../execution.js";
 import { mulberry32, pick, type Rng } from "../prng.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
-import { End, ending, Session } from "./common.js";
-import { DEFAULT_RANDOM_EXECUTIONS } from "./random.js";
+import { Session } from "./common.js";
+import { DEFAULT_RANDOM_EXECUTIONS, sample } from "./sampling.js";
 
 /** Default bug depth: most concurrency bugs need at most 2 ordering constraints, 3 leaves room. */
 export const DEFAULT_PCT_DEPTH = 3;
@@ -22,40 +21,31 @@ export function pct<W>(program: Program<W>, opts: ExploreOptions = {}): ExploreR
   const s = new Session(program, { ...opts, maxExecutions: opts.maxExecutions ?? DEFAULT_RANDOM_EXECUTIONS });
   const rng = mulberry32(opts.seed ?? 1);
   const d = Math.max(1, opts.depth ?? DEFAULT_PCT_DEPTH);
-  const en: number[] = [];
   /** Estimate of the number of steps of an execution (PCT's k). */
   let k = 16;
-  for (;;) {
-    const ex = s.newExecution();
-    const prio: number[] = [];
-    const changes = changePoints(rng, d - 1, k);
-    const schedule: number[] = [];
-    let end: End;
-    for (;;) {
-      ex.enabled(en);
-      end = ending(ex, en.length);
-      if (end !== End.Running) break;
+  let prio: number[] = [];
+  let changes: number[] = [];
+  return sample(s, "pct", rng, {
+    start() {
+      prio = [];
+      changes = changePoints(rng, d - 1, k);
+    },
+    pick(ex, en, step) {
       // Threads (also spawned ones) get a random priority at or above d when first seen.
       for (let t = prio.length; t < ex.threads.length; t++) prio.push(d + rng() * ex.threads.length);
       let tid = en[0];
       for (const t of en) if (prio[t] > prio[tid]) tid = t;
-      const at = changes.indexOf(schedule.length);
+      const at = changes.indexOf(step);
       if (at >= 0) {
         prio[tid] = d - 1 - at;
         for (const t of en) if (prio[t] > prio[tid]) tid = t;
       }
-      const n = ex.alternatives(tid);
-      const c = encodeChoice(tid, n > 1 ? pick(rng, n) : 0);
-      ex.step(tid, choiceAlt(c));
-      schedule.push(c);
-    }
-    if (schedule.length > k) k = schedule.length;
-    const stop = s.count(end, schedule.length, ex);
-    if (ex.violation && (end === End.Violation || end === End.Blocked)) {
-      return s.result("pct", false, { violation: ex.violation, schedule, preemptions: -1 });
-    }
-    if (stop) return s.result("pct", false);
-  }
+      return tid;
+    },
+    end(steps) {
+      if (steps > k) k = steps;
+    },
+  });
 }
 
 /** `m` distinct steps in 0..k-1, uniformly. */
