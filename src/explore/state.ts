@@ -6,9 +6,8 @@ import type { Gen, Loc, LockKind, LockObj } from "./ops.js";
 /** A new shared cell in the current execution. */
 export function cell<T>(name: string, v: T, show?: (v: T) => string): Loc<T> {
   const ex = currentExecution();
-  const c: Loc<T> = { id: ex.allocId(), name, v, freed: null };
-  if (show) c.show = show;
-  return c;
+  // One object shape for every cell (show always present) keeps the executor's accesses monomorphic.
+  return { id: ex.allocId(), name, v, freed: null, show };
 }
 
 /** A new lock in the current execution; `cls` is its lockdep class (defaults to the name). */
