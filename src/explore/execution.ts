@@ -89,6 +89,8 @@ export class Execution<W = unknown> {
   private readonly locks = new Map<number, LockObj>();
   private running: TState | null = null;
   private setupThread: TState | undefined;
+  /** Some invariant is checked after every step. */
+  private readonly stepInvariants: boolean;
   private lastRan = -1;
 
   constructor(
@@ -96,6 +98,7 @@ export class Execution<W = unknown> {
     opts: ExecOptions = {},
   ) {
     this.maxSteps = program.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.stepInvariants = program.invariants?.some((i) => i.always) ?? false;
     this.monitors = opts.monitors ?? [];
     this.trace = opts.record ? [] : null;
     this.noteLog = program.accept ? [] : null;
@@ -194,7 +197,8 @@ export class Execution<W = unknown> {
   step(tid: number, alt = 0): void {
     const t = this.threads[tid];
     const op = t.op as Op;
-    const preempt = this.lastRan !== -1 && this.lastRan !== tid && this.isRunnable(this.lastRan);
+    // Preemptions are only shown in recorded traces; strategies count their own.
+    const preempt = this.trace !== null && this.lastRan !== -1 && this.lastRan !== tid && this.isRunnable(this.lastRan);
     this.lastRan = tid;
     const res = this.apply(t, op, alt);
     if (this.monitors.length !== 0 && isLockOp(op.k) && this.violation === null) {
@@ -220,7 +224,7 @@ export class Execution<W = unknown> {
         );
       }
     }
-    if (this.violation === null) this.checkInvariants(true);
+    if (this.stepInvariants && this.violation === null) this.checkInvariants(true);
   }
 
   /**
