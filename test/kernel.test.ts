@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { findScenario, findVariant } from "../src/catalogue/index.js";
 import { cell, explore, type Loc, type Program } from "../src/explore/index.js";
 import {
   atomic_dec,
@@ -8,15 +9,12 @@ import {
   down_write,
   downgrade_write,
   init_rwsem,
-  kfree,
   kmem_cache_alloc,
   kmem_cache_create,
   kmem_cache_free,
   lockdep,
   READ_ONCE,
   REFCOUNT_INIT,
-  rcu_read_lock,
-  rcu_read_unlock,
   read_seqcount_begin,
   read_seqcount_retry,
   refcount_dec_and_test,
@@ -29,7 +27,6 @@ import {
   spin_lock_init,
   spin_lock_nested,
   spin_unlock,
-  synchronize_rcu,
   up_read,
   up_write,
   WRITE_ONCE,
@@ -147,41 +144,14 @@ test("seqcount readers retry when a writer ran in between", () => {
   assert.equal(run(p).verdict, "safe");
 });
 
-test("synchronize_rcu waits for a reader that was inside; not for one that starts later", () => {
-  interface W {
-    obj: { data: Loc<number> };
-    gp: Loc<{ data: Loc<number> } | null>;
-    order: Loc<string>;
-  }
-  const p: Program<W> = {
-    name: "rcu",
-    setup: () => {
-      const obj = { data: cell("obj.data", 1) };
-      return { obj, gp: cell<W["obj"] | null>("gp", obj), order: cell("order", "") };
-    },
-    threads: [
-      {
-        name: "reader",
-        run: function* (w) {
-          yield* rcu_read_lock();
-          const p = yield* READ_ONCE(w.gp);
-          if (p) yield* READ_ONCE(p.data);
-          yield* rcu_read_unlock();
-        },
-      },
-      {
-        name: "updater",
-        run: function* (w) {
-          yield* WRITE_ONCE(w.gp, null);
-          yield* synchronize_rcu();
-          yield* kfree(w.obj);
-        },
-      },
-    ],
-  };
-  const r = run(p);
-  assert.equal(r.verdict, "safe");
-  assert.ok(r.executions > 3);
+test("synchronize_rcu waits for a reader that was inside; without it the reader can touch freed memory", () => {
+  const rcu = findScenario("rcu-free");
+  const variant = (name: string) => findVariant(rcu, name).program();
+  const waited = run(variant("synchronize_rcu"));
+  assert.equal(waited.verdict, "safe");
+  assert.ok(waited.executions > 3, "the reader and the updater interleave");
+  assert.equal(run(variant("call_rcu")).verdict, "safe");
+  assert.equal(run(variant("kfree")).violation?.kind, "use-after-free");
 });
 
 test("kmem_cache_free makes later accesses use-after-free; a typesafe cache hands the object back out", () => {

@@ -45,6 +45,12 @@ export function setupAnonVma(w: MmWorld, mm: mm_struct, start: number, end: numb
   return { vma, av: vma.anon_vma.v!, page };
 }
 
+/** The start most scenarios share: a new mm with an anon vma [start, end) and page 7 faulted in at `at`. */
+export function mmWithPage(w: MmWorld, start: number, end: number, at: number) {
+  const mm = mm_alloc(w);
+  return { mm, ...setupAnonVma(w, mm, start, end, at, 7) };
+}
+
 /** Walk 1 of the migration of `old` to a new page `newPfn`, run in setup. */
 export function migrateUpToWalk2(w: MmWorld, old: Migration["old"], newPfn: number): Migration {
   const m: Migration = { old, newp: alloc_page(w, newPfn) };
@@ -62,8 +68,7 @@ function peekProgram(name: string, cfg: MmConfig) {
       name: `mremap-migration-peek/${name}`,
       cfg,
       setup: (w) => {
-        const mm = mm_alloc(w);
-        const { page } = setupAnonVma(w, mm, 0x11000, 0x12000, 0x11000, 7);
+        const { mm, page } = mmWithPage(w, 0x11000, 0x12000, 0x11000);
         const m = migrateUpToWalk2(w, page, 8);
         return { ...w, mm, m };
       },
@@ -83,8 +88,7 @@ function peekProgram(name: string, cfg: MmConfig) {
 
 /** Andrea's trigger: mmap 2 pages, touch the second, mremap it away, migration walk 1; then mremap it back. */
 function mergeSetup(w: MmWorld): MremapWorld {
-  const mm = mm_alloc(w);
-  const { page } = setupAnonVma(w, mm, 0x10000, 0x12000, 0x11000, 7);
+  const { mm, page } = mmWithPage(w, 0x10000, 0x12000, 0x11000);
   runInSetup(sys_mremap(w, mm, 0x11000, 0x1000, 0x1000, 0x21000));
   const m = migrateUpToWalk2(w, page, 8);
   return { ...w, mm, m };
@@ -117,8 +121,7 @@ function mergeProgram(name: string, cfg: MmConfig) {
  * chunk, and move_vma moves that chunk back.
  */
 function enomemSetup(w: MmWorld): MremapWorld {
-  const mm = mm_alloc(w);
-  const { page } = setupAnonVma(w, mm, 0x1e000, 0x21000, 0x1f000, 7);
+  const { mm, page } = mmWithPage(w, 0x1e000, 0x21000, 0x1f000);
   runInSetup(sys_mremap(w, mm, 0x1f000, 0x2000, 0x2000, 0x31000));
   const m = migrateUpToWalk2(w, page, 8);
   w.alloc_may_fail = true;

@@ -10,7 +10,6 @@ import {
   type Migration,
   type MmConfig,
   type MmWorld,
-  mm_alloc,
   type mm_struct,
   mmProgram,
   mmu_notifier_register,
@@ -24,7 +23,7 @@ import {
   type vm_area_struct,
   withConfig,
 } from "../mm/index.js";
-import { migrateUpToWalk2, setupAnonVma } from "./mremap.js";
+import { migrateUpToWalk2, mmWithPage } from "./mremap.js";
 import type { Scenario } from "./types.js";
 
 interface AdjWorld extends MmWorld {
@@ -58,8 +57,7 @@ function splitProgram(name: string, cfg: MmConfig) {
       name: `vma-adjust-split/${name}`,
       cfg,
       setup: (w) => {
-        const mm = mm_alloc(w);
-        const { page } = setupAnonVma(w, mm, 0x10000, 0x12000, 0x11000, 7);
+        const { mm, page } = mmWithPage(w, 0x10000, 0x12000, 0x11000);
         const m = migrateUpToWalk2(w, page, 8);
         return Object.assign(w, { mm, m });
       },
@@ -75,8 +73,7 @@ function nextProgram(name: string, cfg: MmConfig) {
       name: `vma-adjust-next/${name}`,
       cfg,
       setup: (w) => {
-        const mm = mm_alloc(w);
-        const { page } = setupAnonVma(w, mm, 0x10000, 0x14000, 0x11000, 7);
+        const { mm, page } = mmWithPage(w, 0x10000, 0x14000, 0x11000);
         // mprotect(0x12000, 0x2000, PROT_READ): split; the upper part keeps the old vma.
         runInSetup(sys_mprotect(w, mm, 0x12000, 0x2000, VM_READ));
         const m = migrateUpToWalk2(w, page, 8);
@@ -90,8 +87,7 @@ function nextProgram(name: string, cfg: MmConfig) {
 // ---- B1′: after fork, the child splits its vma while the walker holds the parent's anon_vma lock
 
 function forkSetup(w: MmWorld): AdjWorld {
-  const mm = mm_alloc(w);
-  const { page } = setupAnonVma(w, mm, 0x10000, 0x12000, 0x11000, 7);
+  const { mm, page } = mmWithPage(w, 0x10000, 0x12000, 0x11000);
   const child = runInSetup(dup_mmap(w, mm));
   const m = migrateUpToWalk2(w, page, 8);
   return Object.assign(w, { mm, m, child });
@@ -159,9 +155,8 @@ function execProgram(name: string, cfg: MmConfig) {
       name: `exec-shift-migration/${name}`,
       cfg,
       setup: (w) => {
-        const mm = mm_alloc(w);
         // __bprm_mm_init: the temporary stack at the top, vm_pgoff = vm_start >> PAGE_SHIFT; copy_strings faulted a page in.
-        const { vma, page } = setupAnonVma(w, mm, 0x21000, 0x22000, 0x21000, 7);
+        const { mm, vma, page } = mmWithPage(w, 0x21000, 0x22000, 0x21000);
         if (cfg.skip_temporary_stack) vma.vm_flags.v |= VM_STACK_INCOMPLETE_SETUP;
         const m = migrateUpToWalk2(w, page, 8);
         return Object.assign(w, { mm, m, vma });
