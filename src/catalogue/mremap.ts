@@ -6,6 +6,7 @@ import {
   __vma_link,
   alloc_page,
   compact_zone,
+  dup_mmap,
   FAULT_FLAG_WRITE,
   handle_mm_fault,
   type Migration,
@@ -146,6 +147,43 @@ function enomemProgram(name: string, cfg: MmConfig) {
     });
 }
 
+// ---- Hugh's doubt: anon_vma_moveto_tail with two mms on one anon_vma (research S8)
+
+interface ForkedWorld extends MremapWorld {
+  readonly child: mm_struct;
+}
+
+/**
+ * Andrea's trigger in a parent, then fork: the child inherits both vmas
+ * (anon_vma_fork: its own anon_vmas, chained to the parent's), page 7 is
+ * mapped at 0x21000 in both, and walk 1 put a migration entry in each.
+ */
+function forkedMergeSetup(w: MmWorld): ForkedWorld {
+  const { mm, page } = mmWithPage(w, 0x10000, 0x12000, 0x11000);
+  runInSetup(sys_mremap(w, mm, 0x11000, 0x1000, 0x1000, 0x21000));
+  const child = runInSetup(dup_mmap(w, mm));
+  const m = migrateUpToWalk2(w, page, 8);
+  return Object.assign(w, { mm, m, child });
+}
+
+function forkedMergeProgram(name: string, cfg: MmConfig) {
+  const moveBack = (which: "mm" | "child") =>
+    function* (w: ForkedWorld) {
+      yield* sys_mremap(w, w[which], 0x21000, 0x1000, 0x1000, 0x11000, { final_munmap: true });
+    };
+  return () =>
+    mmProgram<ForkedWorld>({
+      name: `mremap-merge-order-fork/${name}`,
+      cfg,
+      setup: forkedMergeSetup,
+      threads: [
+        { name: "parent mremap", run: moveBack("mm") },
+        { name: "child mremap", run: moveBack("child") },
+        migrationThread,
+      ],
+    });
+}
+
 const SEED000 = "seeds/000_bbca6a75184eac2a.txt (linux-mm, Oct-Nov 2011)";
 
 export const mremap: readonly Scenario[] = [
@@ -259,6 +297,36 @@ export const mremap: readonly Scenario[] = [
         expectedFrom: "history",
         summary: "move_vma moves the old vma to the tail before moving the ptes back.",
         program: enomemProgram("anon_vma_moveto_tail", V3_3),
+      },
+    ],
+  },
+  {
+    id: "mremap-merge-order-fork",
+    title: "anon_vma_moveto_tail with two mms on one anon_vma: parent and child move back at once (Hugh's doubt)",
+    source: `${SEED000}; Hugh Dickins, alpine.LSU.2.00.1111032318290.2058@sister.anvils; research S8`,
+    description:
+      "Hugh doubted the ordering fix 'against concurrent mremaps in other mms'. Setup: Andrea's trigger in a parent (page 7 " +
+      "moved away to 0x21000, list [vma1, vma2]), then fork: the child's vmas join the parent's anon_vma list and page 7 is " +
+      "mapped at 0x21000 in both mms; walk 1 put a migration entry in each. Threads: the parent and the child each mremap " +
+      "0x21000 back to 0x11000 while migration runs walk 2 over the shared list. In the parent vma_merge extends vma1; in the " +
+      "child the merge is refused (its vmas have different anon_vmas), so copy_vma allocates a new vma at the tail.",
+    variants: [
+      {
+        name: "v3.1",
+        source: "v3.1 (486cf46f3f9b applied, no ordering)",
+        expected: "violation:invariant",
+        expectedFrom: "analysis",
+        summary: "No ordering: the parent alone has race A2, whatever the child does.",
+        program: forkedMergeProgram("v3.1", V3_1),
+      },
+      {
+        name: "anon_vma_moveto_tail",
+        source: "anon_vma_moveto_tail (v3.3-rc1); the open question of research §2.6",
+        expected: "safe",
+        expectedFrom: "analysis",
+        summary:
+          "Each mm reorders only its own avcs, under the root lock the walker holds for its whole walk: no walk sees a reorder.",
+        program: forkedMergeProgram("anon_vma_moveto_tail", V3_3),
       },
     ],
   },

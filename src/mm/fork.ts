@@ -5,7 +5,6 @@ import { down_write, down_write_nested, up_write } from "../kernel/index.js";
 import { copy_pte_range } from "./memory.js";
 import {
   __vma_link,
-  hex,
   type MmWorld,
   mm_alloc,
   type mm_struct,
@@ -44,6 +43,5 @@ export const dup_mmap = traced("dup_mmap", function* (w: MmWorld, oldmm: mm_stru
   }
   yield* up_write(mm.mmap_sem);
   yield* up_write(oldmm.mmap_sem);
-  void hex;
   return mm;
 });
