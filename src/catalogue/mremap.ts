@@ -61,29 +61,39 @@ export function migrateUpToWalk2(w: MmWorld, old: Migration["old"], newPfn: numb
 
 const migrationThread = { name: "migration", run: (w: MremapWorld) => compact_zone(w, w.m, "after try_to_unmap") };
 
-// ---- A1: the lockless peek (mremap-migration-peek)
-
-function peekProgram(name: string, cfg: MmConfig) {
-  return () =>
+/**
+ * An mremap thread moving `len` bytes from `from` to `to` in w.mm, against the
+ * migration thread running walk 2: the shape of every scenario in this file
+ * but the forked one. Returns the variant's program builder for a config.
+ */
+function mremapVsMigration(id: string, setup: (w: MmWorld) => MremapWorld, from: number, len: number, to: number) {
+  return (name: string, cfg: MmConfig) => () =>
     mmProgram<MremapWorld>({
-      name: `mremap-migration-peek/${name}`,
+      name: `${id}/${name}`,
       cfg,
-      setup: (w) => {
-        const { mm, page } = mmWithPage(w, 0x11000, 0x12000, 0x11000);
-        const m = migrateUpToWalk2(w, page, 8);
-        return { ...w, mm, m };
-      },
+      setup,
       threads: [
         {
           name: "mremap",
           run: function* (w) {
-            yield* sys_mremap(w, w.mm, 0x11000, 0x1000, 0x1000, 0x21000, { final_munmap: true });
+            yield* sys_mremap(w, w.mm, from, len, len, to, { final_munmap: true });
           },
         },
         migrationThread,
       ],
     });
 }
+
+// ---- A1: the lockless peek (mremap-migration-peek)
+
+/** One page at 0x11000, walk 1 done; mremap then moves it to 0x21000, a different PT lock. */
+function peekSetup(w: MmWorld): MremapWorld {
+  const { mm, page } = mmWithPage(w, 0x11000, 0x12000, 0x11000);
+  const m = migrateUpToWalk2(w, page, 8);
+  return Object.assign(w, { mm, m });
+}
+
+const peekProgram = mremapVsMigration("mremap-migration-peek", peekSetup, 0x11000, 0x1000, 0x21000);
 
 // ---- A2: vma_merge puts dst before src (mremap-merge-order)
 
@@ -92,26 +102,10 @@ function mergeSetup(w: MmWorld): MremapWorld {
   const { mm, page } = mmWithPage(w, 0x10000, 0x12000, 0x11000);
   runInSetup(sys_mremap(w, mm, 0x11000, 0x1000, 0x1000, 0x21000));
   const m = migrateUpToWalk2(w, page, 8);
-  return { ...w, mm, m };
+  return Object.assign(w, { mm, m });
 }
 
-function mergeProgram(name: string, cfg: MmConfig) {
-  return () =>
-    mmProgram<MremapWorld>({
-      name: `mremap-merge-order/${name}`,
-      cfg,
-      setup: mergeSetup,
-      threads: [
-        {
-          name: "mremap",
-          run: function* (w) {
-            yield* sys_mremap(w, w.mm, 0x21000, 0x1000, 0x1000, 0x11000, { final_munmap: true });
-          },
-        },
-        migrationThread,
-      ],
-    });
-}
+const mergeProgram = mremapVsMigration("mremap-merge-order", mergeSetup, 0x21000, 0x1000, 0x11000);
 
 // ---- A2 on the error path (mremap-merge-order-enomem)
 
@@ -129,23 +123,7 @@ function enomemSetup(w: MmWorld): MremapWorld {
   return Object.assign(w, { mm, m });
 }
 
-function enomemProgram(name: string, cfg: MmConfig) {
-  return () =>
-    mmProgram<MremapWorld>({
-      name: `mremap-merge-order-enomem/${name}`,
-      cfg,
-      setup: enomemSetup,
-      threads: [
-        {
-          name: "mremap",
-          run: function* (w) {
-            yield* sys_mremap(w, w.mm, 0x31000, 0x2000, 0x2000, 0x1f000, { final_munmap: true });
-          },
-        },
-        migrationThread,
-      ],
-    });
-}
+const enomemProgram = mremapVsMigration("mremap-merge-order-enomem", enomemSetup, 0x31000, 0x2000, 0x1f000);
 
 // ---- Hugh's doubt: anon_vma_moveto_tail with two mms on one anon_vma (research S8)
 

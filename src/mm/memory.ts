@@ -26,16 +26,19 @@ import { is_migration_entry, migration_entry_to_page } from "./swapops.js";
 
 export const SINGLE_DEPTH_NESTING = 1;
 
+// include/asm-generic/pgtable.h, v3.0: ptep_get_and_clear
 /** ptep_get_and_clear: an atomic xchg of the pte with none. */
 export function* ptep_get_and_clear(ptep: Loc<pte_t>): Gen<pte_t> {
   return (yield rmw(ptep, () => PTE_NONE)) as pte_t;
 }
 
+// arch/x86/include/asm/pgtable.h, v3.0: set_pte_at
 /** set_pte_at. */
 export function* set_pte_at(ptep: Loc<pte_t>, pte: pte_t): Gen<void> {
   yield* WRITE_ONCE(ptep, pte);
 }
 
+// include/linux/mm.h, v3.0: get_page; mm/swap.c, v3.0: put_page (the model never frees a page on the last put)
 /** get_page / put_page / page_add_anon_rmap / page_remove_rmap: atomics on the page. */
 export function* get_page(p: page): Gen<void> {
   yield rmw(p._refcount, (v: number) => v + 1);

@@ -105,12 +105,14 @@ export const move_to_new_page = traced("move_to_new_page", function* (w: MmWorld
   yield* WRITE_ONCE(newp.PG_locked, false); // unlock_page(newpage)
 });
 
+// mm/migrate.c, v3.0: unmap_and_move
 /** compact_zone → migrate_pages → unmap_and_move, the whole protocol. */
 export const unmap_and_move = traced("unmap_and_move", function* (w: MmWorld, m: Migration): Gen<void> {
   yield* unmap_and_move_unmap(w, m);
   yield* unmap_and_move_remap(w, m);
 });
 
+// mm/compaction.c, v3.0: compact_zone (one isolated page; isolate_migratepages is not modeled)
 /** The migration thread: compaction migrating one page, no mmap_sem held. */
 export const compact_zone = traced(
   "compact_zone",
@@ -119,6 +121,7 @@ export const compact_zone = traced(
   },
 );
 
+// mm/migrate.c, v3.0: migrate_pages (one page, one pass; `from` starts after walk 1 when a scenario ran it in setup)
 export const migrate_pages = traced(
   "migrate_pages",
   function* (w: MmWorld, m: Migration, from: "start" | "after try_to_unmap"): Gen<void> {

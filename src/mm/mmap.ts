@@ -409,6 +409,7 @@ export const sys_mprotect = traced(
   },
 );
 
+// mm/mmu_notifier.c, v2.6.34: mmu_notifier_register
 /** mmu_notifier_register → do_mmu_notifier_register: mmap_sem W, mm_take_all_locks, register, mm_drop_all_locks. */
 export const mmu_notifier_register = traced("mmu_notifier_register", function* (w: MmWorld, mm: mm_struct): Gen<void> {
   yield* down_write(mm.mmap_sem);
