@@ -8,6 +8,7 @@ import { split } from "../src/explore/parallel/split.js";
 import { Session } from "../src/explore/strategies/common.js";
 import { runDpor } from "../src/explore/strategies/dpor.js";
 import { hbClass, randomSpec, specProgram } from "./random-programs.js";
+import { divergingRef, randomRef } from "./worker-fixtures.js";
 
 const cases: [string, number][] = [
   ["lastzero", 4],
@@ -95,6 +96,33 @@ test("workers give the same counts and verdicts as one thread", async () => {
   const two = await exploreParallel({ program: benchmarkRef("philosophers", 3), strategy: "dpor" }, { workers: 2 });
   assert.equal(two.verdict, "violation");
   assert.equal(two.violation?.kind, one.violation?.kind);
+});
+
+test("workers agree with one thread on random programs (the same workers, reused from one exploration to the next)", async () => {
+  for (let seed = 1; seed <= 25; seed++) {
+    const o = { asserts: false };
+    const one = explore(specProgram(randomSpec(seed, o)), "dpor", { keepGoing: true });
+    const two = await exploreParallel(
+      { program: randomRef(seed, o), strategy: "dpor", options: { keepGoing: true } },
+      { workers: 2 },
+    );
+    assert.equal(two.executions, one.executions, `seed ${seed} executions`);
+    assert.equal(two.blocked, one.blocked, `seed ${seed} blocked`);
+  }
+});
+
+test("a piece that fails in a worker fails the exploration with its reason; the next exploration runs", async () => {
+  for (const strategy of ["dpor", "dfs"] as const) {
+    await assert.rejects(
+      exploreParallel({ program: divergingRef(), strategy, options: { keepGoing: true } }, { workers: 2 }),
+      /diverging is not deterministic: replaying step 0, expected A to perform the same op again, found A: store y/,
+    );
+  }
+  const r = await exploreParallel(
+    { program: benchmarkRef("lastzero", 4), strategy: "dpor", options: { keepGoing: true } },
+    { workers: 2 },
+  );
+  assert.equal(r.executions, 28);
 });
 
 test("bad shard text is refused", () => {

@@ -86,7 +86,8 @@ export class Execution<W = unknown> {
   private nextId = 0;
   private readonly maxSteps: number;
   private readonly monitors: readonly Monitor[];
-  private readonly locks = new Map<number, LockObj>();
+  /** Locks by id, for names in messages; made on the first lock (most executions of a benchmark have none). */
+  private locks: Map<number, LockObj> | null = null;
   private running: TState | null = null;
   private setupThread: TState | undefined;
   /** Some invariant is checked after every step. */
@@ -98,7 +99,7 @@ export class Execution<W = unknown> {
     opts: ExecOptions = {},
   ) {
     this.maxSteps = program.maxSteps ?? DEFAULT_MAX_STEPS;
-    this.stepInvariants = program.invariants?.some((i) => i.always) ?? false;
+    this.stepInvariants = program.invariants !== undefined && hasStepInvariant(program.invariants);
     this.monitors = opts.monitors ?? [];
     this.trace = opts.record ? [] : null;
     this.noteLog = program.accept ? [] : null;
@@ -122,11 +123,11 @@ export class Execution<W = unknown> {
   }
 
   registerLock(l: LockObj): void {
-    this.locks.set(l.id, l);
+    (this.locks ??= new Map()).set(l.id, l);
   }
 
   lockById(id: number): LockObj | undefined {
-    return this.locks.get(id);
+    return this.locks?.get(id);
   }
 
   /** The thread whose code is running now (inside a resume), or null in setup. */
@@ -175,9 +176,11 @@ export class Execution<W = unknown> {
 
   /** Fills `out` with the enabled thread ids, in id order; returns it. */
   enabled(out: number[] = []): number[] {
-    out.length = 0;
+    // Overwritten in place: emptying an array and pushing again would reallocate its storage every step.
+    let n = 0;
     const ts = this.threads;
-    for (let i = 0; i < ts.length; i++) if (this.isEnabled(i)) out.push(i);
+    for (let i = 0; i < ts.length; i++) if (this.isEnabled(i)) out[n++] = i;
+    if (out.length !== n) out.length = n;
     return out;
   }
 
@@ -242,7 +245,7 @@ export class Execution<W = unknown> {
       if (r.done) {
         if (t.held.length !== 0)
           throw new ModelError(
-            `setup: returned holding ${t.held.map((id) => this.locks.get(id)?.name ?? id).join(", ")}`,
+            `setup: returned holding ${t.held.map((id) => this.lockById(id)?.name ?? id).join(", ")}`,
           );
         return r.value;
       }
@@ -408,7 +411,7 @@ export class Execution<W = unknown> {
       t.op = null;
       t.done = true;
       if (t.held.length !== 0) {
-        const names = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+        const names = t.held.map((id) => this.lockById(id)?.name ?? `lock#${id}`);
         this.fail(new Violation("lockdep", `thread ${t.name} exited holding ${names.join(", ")}`));
       }
     } else {
@@ -481,7 +484,7 @@ export class Execution<W = unknown> {
         const parts = cyc.map((tid) => {
           const w = waits.get(tid)!;
           const t = this.threads[tid];
-          const held = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+          const held = t.held.map((id) => this.lockById(id)?.name ?? `lock#${id}`);
           return { thread: t.name, holds: held, wants: w.on };
         });
         const text = parts.map((p) => `${p.thread} holds [${p.holds.join(", ")}] and waits for ${p.wants}`).join("; ");
@@ -490,7 +493,7 @@ export class Execution<W = unknown> {
     }
     const parts = [...waits.entries()].map(([tid, w]) => {
       const t = this.threads[tid];
-      const held = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+      const held = t.held.map((id) => this.lockById(id)?.name ?? `lock#${id}`);
       return { thread: t.name, holds: held, wants: w.on };
     });
     const text = parts.map((p) => `${p.thread} holds [${p.holds.join(", ")}] and waits for ${p.wants}`).join("; ");
@@ -500,8 +503,19 @@ export class Execution<W = unknown> {
   /** A signature of the pending op of `tid`, to detect non-determinism on replay. */
   opSignature(tid: number): number {
     const op = this.threads[tid].op;
-    if (op === null) return -1;
-    return op.k * 1_000_003 + (op.t === null ? 0 : op.t.id + 1);
+    return op === null ? -1 : signature(op);
+  }
+
+  /**
+   * Steps `tid` again as an earlier execution did, if its pending op has the
+   * signature that execution saw and is enabled; false (and no step) if not:
+   * the program is not deterministic.
+   */
+  replayStep(tid: number, alt: number, sig: number): boolean {
+    const t = this.threads[tid];
+    if (t === undefined || t.op === null || signature(t.op) !== sig || !this.opEnabled(t.op)) return false;
+    this.step(tid, alt);
+    return true;
   }
 
   describeOp(tid: number): string {
@@ -574,10 +588,19 @@ export class Execution<W = unknown> {
   heldLocks(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const t of this.threads) {
-      if (t.held.length) out[t.name] = t.held.map((id) => this.locks.get(id)?.name ?? `lock#${id}`);
+      if (t.held.length) out[t.name] = t.held.map((id) => this.lockById(id)?.name ?? `lock#${id}`);
     }
     return out;
   }
+}
+
+function signature(op: Op): number {
+  return op.k * 1_000_003 + (op.t === null ? 0 : op.t.id + 1);
+}
+
+function hasStepInvariant(invs: readonly { readonly always?: boolean }[]): boolean {
+  for (const i of invs) if (i.always) return true;
+  return false;
 }
 
 function newThreadState(id: number, name: string, daemon: boolean): TState {

@@ -13,7 +13,7 @@
 // with one worker and no shard the strategy runs unsplit in this thread. The
 // counterexample is minimised here, like every strategy's (minimize.ts).
 
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { minimize } from "../minimize.js";
 import type { Program } from "../program.js";
 import { type ProgramRef, resolveProgram } from "../registry.js";
@@ -21,9 +21,11 @@ import type { ExploreResult, ViolationReport } from "../result.js";
 import { explore } from "../strategies/index.js";
 import { Violation } from "../violation.js";
 import { explorePiece, type PieceOptions, type PieceResult } from "./piece.js";
+import { discard, lease, release } from "./pool.js";
 import { type Piece, type SplitStrategy, split } from "./split.js";
-import type { FromWorker, ToWorker, WorkerInit } from "./worker.js";
+import type { FromWorker, ToWorker, WorkerJob } from "./worker.js";
 
+export { closePool } from "./pool.js";
 export type { Piece, SplitStrategy } from "./split.js";
 export { split } from "./split.js";
 
@@ -43,8 +45,13 @@ export interface ParallelOptions {
   readonly shouldStop?: () => boolean;
 }
 
-/** Pieces per worker: enough to keep every worker busy while the pieces differ in size. */
-const PIECES_PER_WORKER = 24;
+/**
+ * Pieces per worker: pieces differ in size by orders of magnitude and cannot
+ * be split once started, so many small ones keep every worker busy to the end
+ * (fib_bench(5): 24 per worker left one worker idle for a tenth of the run).
+ * Each costs one message and, for dpor, a few sleep-set blocked executions.
+ */
+const PIECES_PER_WORKER = 200;
 /** Pieces per shard. */
 const PIECES_PER_SHARD = 8;
 
@@ -101,11 +108,11 @@ function runWorkers(
 ): Promise<PieceResult[]> {
   const stop = new SharedArrayBuffer(4);
   const flag = new Int32Array(stop);
-  const init: WorkerInit = { program: job.program, strategy: job.strategy, options: job.options ?? {}, stop };
+  const wjob: WorkerJob = { program: job.program, strategy: job.strategy, options: job.options ?? {}, stop };
   const results: PieceResult[] = [];
   let next = 0;
   let running = 0;
-  const pool: Worker[] = [];
+  const pool = lease(Math.min(n, Math.max(1, pieces.length)));
   return new Promise((resolve, reject) => {
     let finished = false;
     const poll = setInterval(() => {
@@ -115,9 +122,13 @@ function runWorkers(
       if (finished) return;
       finished = true;
       clearInterval(poll);
-      for (const w of pool) void w.terminate();
-      if (err) reject(err);
-      else resolve(results.filter((r) => r !== undefined));
+      if (err) {
+        discard(pool);
+        reject(err);
+      } else {
+        release(pool);
+        resolve(results.filter((r) => r !== undefined));
+      }
     };
     const feed = (w: Worker) => {
       const stopping = Atomics.load(flag, 0) !== 0;
@@ -127,18 +138,14 @@ function runWorkers(
       }
       const id = next++;
       running++;
-      w.postMessage({ type: "piece", id, piece: pieces[id] } satisfies ToWorker);
+      w.postMessage({ type: "piece", id, job: wjob, piece: pieces[id] } satisfies ToWorker);
     };
-    for (let i = 0; i < Math.min(n, Math.max(1, pieces.length)); i++) {
-      const w = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
-      pool.push(w);
+    for (const w of pool) {
       w.on("message", (m: FromWorker) => {
         if (m.type === "error") return finish(new Error(m.message));
-        if (m.type === "done") {
-          running--;
-          results[m.id] = m.result;
-          if ((m.result.cex && !job.options?.keepGoing) || m.result.interrupted) Atomics.store(flag, 0, 1);
-        }
+        running--;
+        results[m.id] = m.result;
+        if ((m.result.cex && !job.options?.keepGoing) || m.result.interrupted) Atomics.store(flag, 0, 1);
         feed(w);
       });
       w.on("error", (e) => finish(e));
@@ -146,6 +153,7 @@ function runWorkers(
         if (!finished) finish(new Error(`a worker thread exited (code ${code}) before the exploration ended`));
       });
     }
+    for (const w of pool) feed(w);
     if (pieces.length === 0) finish();
   });
 }

@@ -31,7 +31,7 @@ export function explorePiece<W>(
   shouldStop?: () => boolean,
 ): PieceResult {
   const s = new Session(program, { keepGoing: opts.keepGoing, maxExecutions: opts.maxExecutions, shouldStop });
-  const cex = strategy === "dpor" ? runDpor(s, piece) : runDfs(s, piece.prefix);
+  const cex = strategy === "dpor" ? runDpor(s, piece) : runDfs(s, piece.prefix, piece.sigs);
   return {
     executions: s.executions,
     blocked: s.blocked,

@@ -18,6 +18,8 @@ import { End, ending } from "../strategies/common.js";
 /** One piece of an exploration: the schedule prefix it starts from, and (dpor) the sleep set there. */
 export interface Piece {
   readonly prefix: readonly number[];
+  /** The signature of each prefix op when the split ran it: a thread that explores the piece checks them. */
+  readonly sigs: readonly number[];
   readonly sleep: readonly Access[];
 }
 
@@ -37,7 +39,7 @@ export function split<W>(
   strategy: SplitStrategy,
   minPieces: number,
 ): { pieces: Piece[]; sleepBlocked: number } {
-  let level: Piece[] = [{ prefix: [], sleep: [] }];
+  let level: Piece[] = [{ prefix: [], sigs: [], sleep: [] }];
   let sleepBlocked = 0;
   for (let depth = 0; level.length < minPieces && depth < MAX_SPLIT_DEPTH; depth++) {
     const next: Piece[] = [];
@@ -67,14 +69,15 @@ function expand<W>(program: Program<W>, strategy: SplitStrategy, piece: Piece): 
   for (const tid of en) {
     for (let alt = 0; alt < ex.alternatives(tid); alt++) {
       const c = encodeChoice(tid, alt);
+      const sigs = [...piece.sigs, ex.opSignature(tid)];
       if (strategy === "dfs") {
-        kids.push({ prefix: [...piece.prefix, c], sleep: [] });
+        kids.push({ prefix: [...piece.prefix, c], sigs, sleep: [] });
         continue;
       }
       if (piece.sleep.some((q) => q.tid === tid && q.alt === alt)) continue;
       const acc = accessOf(program, piece.prefix, tid, alt);
       const sleep = [...piece.sleep, ...done].filter((q) => !dependent(q, acc));
-      kids.push({ prefix: [...piece.prefix, c], sleep });
+      kids.push({ prefix: [...piece.prefix, c], sigs, sleep });
       done.push(acc);
     }
   }

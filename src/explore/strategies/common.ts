@@ -4,7 +4,7 @@ import { Execution } from "../execution.js";
 import { minimize } from "../minimize.js";
 import type { Monitor, Program } from "../program.js";
 import type { ExploreOptions, ExploreResult, Progress, ViolationReport } from "../result.js";
-import type { Violation } from "../violation.js";
+import { ModelError, type Violation } from "../violation.js";
 
 /** How an execution ended. */
 export enum End {
@@ -33,6 +33,14 @@ export function ending<W>(ex: Execution<W>, enabledCount: number): End {
     return End.Blocked;
   }
   return End.Running;
+}
+
+/** A replayed step found another op than the earlier execution did. */
+export function diverged<W>(s: Session<W>, ex: Execution<W>, depth: number, tid: number): never {
+  throw new ModelError(
+    `${s.program.name} is not deterministic: replaying step ${depth}, expected ${ex.threads[tid]?.name ?? `thread ${tid}`} ` +
+      `to perform the same op again, found ${ex.describeOp(tid)} (no Math.random, clocks, I/O or state kept across executions)`,
+  );
 }
 
 export function endName(end: End): "complete" | "blocked" | "violation" | "cut" {

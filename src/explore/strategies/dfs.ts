@@ -5,8 +5,8 @@
 import { choiceAlt, choiceTid, encodeChoice } from "../execution.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
-import { ModelError, type Violation } from "../violation.js";
-import { End, ending, Session } from "./common.js";
+import type { Violation } from "../violation.js";
+import { diverged, End, ending, Session } from "./common.js";
 
 interface Frame {
   /** Encoded choices to try at this step, in order. */
@@ -33,6 +33,8 @@ export interface PassOptions {
   readonly bound?: number;
   /** Only schedules that start with this prefix (one job of a split exploration). */
   readonly prefix?: readonly number[];
+  /** The signatures of the prefix ops where the prefix was made (another thread), checked on replay. */
+  readonly prefixSigs?: readonly number[];
   /** Cut every execution before it reaches this many steps; may shrink during the pass (the minimiser's). */
   limit?: number;
   /**
@@ -46,7 +48,7 @@ export interface PassOptions {
 export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
   const bound = o.bound;
   // A fixed prefix is a stack of frames without alternatives.
-  const stack: Frame[] = (o.prefix ?? []).map((c) => ({ alts: [c], idx: 0, sig: -2 }));
+  const stack: Frame[] = (o.prefix ?? []).map((c, i) => ({ alts: [c], idx: 0, sig: o.prefixSigs?.[i] ?? -2 }));
   const en: number[] = [];
   let pruned = false;
   let cex: Cex | undefined;
@@ -65,12 +67,7 @@ export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
       if (depth < stack.length) {
         frame = stack[depth];
         const tid = choiceTid(frame.alts[frame.idx]);
-        if (!ex.isEnabled(tid) || (frame.sig !== -2 && frame.sig !== ex.opSignature(tid))) {
-          throw new ModelError(
-            `${s.program.name} is not deterministic: replaying step ${depth}, expected ${ex.threads[tid]?.name ?? `thread ${tid}`} ` +
-              `to perform the same op again, found ${ex.describeOp(tid)} (no Math.random, clocks, I/O or state kept across executions)`,
-          );
-        }
+        if (!ex.isEnabled(tid) || (frame.sig !== -2 && frame.sig !== ex.opSignature(tid))) diverged(s, ex, depth, tid);
       } else {
         const alts: number[] = [];
         const prevEnabled = prev !== -1 && en.includes(prev);
@@ -117,8 +114,8 @@ function pushAlts(n: number, tid: number, out: number[]): void {
 }
 
 /** Every schedule that starts with `prefix` (a job of a split exploration), counted into `s`. */
-export function runDfs<W>(s: Session<W>, prefix: readonly number[]): Cex | undefined {
-  return pass(s, { prefix }).cex;
+export function runDfs<W>(s: Session<W>, prefix: readonly number[], prefixSigs?: readonly number[]): Cex | undefined {
+  return pass(s, { prefix, prefixSigs }).cex;
 }
 
 export function dfs<W>(program: Program<W>, opts: ExploreOptions = {}): ExploreResult {

@@ -31,6 +31,13 @@
 // - Races are examined once per execution, when it is over, with notdep
 //   running to the end of the execution (the sleep-set check must see what
 //   the rest of the execution does).
+// - A piece of a split exploration (../parallel) starts below a prefix with
+//   the sleep set there, without the wakeup sequences that its earlier
+//   siblings would have inserted. Its executions stop, sleep-set blocked,
+//   before an event of that inherited sleep set runs while still asleep (that
+//   trace is another piece's); as in Source-DPOR (JACM Alg. 1) the races of a
+//   sleep-set blocked execution are reversed too, with what follows unknown,
+//   and inherited entries never stop an insertion.
 //
 // The explorer keeps one event record per position of the current execution
 // and undoes them on backtracking, so replaying the prefix costs only the
@@ -48,25 +55,32 @@ import { choiceAlt, choiceTid, type Execution, encodeChoice } from "../execution
 import { K, type Loc, type LockObj, type Op } from "../ops.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
-import { ModelError, type Violation } from "../violation.js";
-import { End, ending, Session } from "./common.js";
+import type { Violation } from "../violation.js";
+import { diverged, End, ending, Session } from "./common.js";
 
 /** A node of a wakeup tree: the event to run next, and the wakeup tree after it. */
 interface WNode {
   /** The event: predicted when inserted, the one actually executed once run. */
   acc: Access;
-  readonly kids: WNode[];
+  kids: WNode[];
   /** Inserted by a reversal (its access is a prediction), not picked freshly. */
   readonly predicted: boolean;
 }
 
 /** The explorer's state at one position of the current execution (a node E of the paper). */
 interface Frame {
-  /** wut(E); wut[0] is the child being explored. */
-  readonly wut: WNode[];
-  /** sleep(E): events whose subtrees were explored (or are covered elsewhere). */
-  readonly sleep: Access[];
+  /** wut(E), the same array as the kids of the node executed just before; wut[0] is the child being explored. */
+  wut: WNode[];
+  /** sleep(E): events whose subtrees were explored (or are covered elsewhere). NONE until it has one. */
+  sleep: Access[];
 }
+
+/**
+ * The empty sleep set and wakeup tree, shared and never written. Arrays are
+ * made with their first element (an array grown by a push from empty gets
+ * room for 16): one wakeup node and one sleep set per new event, otherwise.
+ */
+const NONE: never[] = [];
 
 /** What an event did, for races, clocks and undo. One per position, reused across executions. */
 class Ev {
@@ -109,6 +123,8 @@ class Ev {
 /** A piece of an exploration: the fixed prefix to start from and the sleep set there. */
 export interface DporJob {
   readonly prefix: readonly number[];
+  /** The signatures of the prefix ops where the prefix was made (another thread), checked on the first run. */
+  readonly sigs?: readonly number[];
   readonly sleep: readonly Access[];
 }
 
@@ -135,9 +151,11 @@ class Explorer<W> {
   private readonly lastEv: number[] = [];
   private readonly spawnEv: number[] = [];
   private readonly floor: number;
+  private readonly prefixSigs: readonly number[] | undefined;
   private readonly hasDaemons: boolean;
-  private readonly en: number[] = [];
-  private readonly enBefore: number[] = [];
+  private en: number[] = [];
+  /** The enabled threads before the last new step (swapped with `en`, never copied). */
+  private enBefore: number[] = [];
   /** The execution ended in a stop (a violation, or completion while daemons ran). */
   private truncated = false;
   /** Where E ends for notdep: before a stopping event, which comes after everything. */
@@ -152,8 +170,11 @@ class Explorer<W> {
    * unknown one is decided by replaying the reversal once.
    */
   private readonly exact: boolean;
-  private readonly stops = new Set<number>();
-  private readonly oks = new Set<number>();
+  private readonly stops = new HistSet();
+  private readonly oks = new HistSet();
+  private readonly pending = new Pending();
+  /** Scratch for the sequence of a reversal (see notdep). */
+  private readonly vbuf: Access[] = [];
   /** Predicted events that did otherwise when run (a monitor or an `always` invariant decided). */
   mispredicted = 0;
 
@@ -164,30 +185,27 @@ class Explorer<W> {
     const n = s.program.threads.length;
     this.width = Math.max(4, n + 2);
     this.floor = job.prefix.length;
+    this.prefixSigs = job.sigs;
     this.hasDaemons = s.program.threads.some((t) => t.daemon === true);
     this.exact = s.opts.keepGoing === true;
     for (const c of job.prefix) {
       this.frames.push({
-        wut: [{ acc: placeholder(choiceTid(c), choiceAlt(c)), kids: [], predicted: false }],
-        sleep: [],
+        wut: [{ acc: placeholder(choiceTid(c), choiceAlt(c)), kids: NONE, predicted: false }],
+        sleep: NONE,
       });
     }
-    this.frames.push({ wut: [], sleep: job.sleep.slice() });
+    this.frames.push({ wut: NONE, sleep: job.sleep.length === 0 ? NONE : job.sleep.slice() });
     this.inherited = new Set(job.sleep);
   }
 
   /**
    * The sleep set a piece of a split exploration starts with: the traces in
-   * which one of these events runs while still asleep belong to other pieces.
-   * A subtree of optimal DPOR is complete only without a sleep set (the
-   * wakeup sequences that guide it come from its earlier siblings), so these
-   * entries neither stop insertions nor cut branches: such an execution runs
-   * on (its races guide the search) and is counted as sleep-set blocked, not
-   * as an execution of this piece.
+   * which one of these events runs while still asleep belong to other pieces,
+   * so an execution stops (sleep-set blocked) before running one. But the
+   * wakeup sequences that would guide this piece come from those other
+   * pieces' races, so these entries never stop an insertion (see insertAt).
    */
   private readonly inherited: Set<Access>;
-  /** Position of the first event that ran an inherited sleeping event (another piece's trace), or Infinity. */
-  private firstForeign = Number.POSITIVE_INFINITY;
 
   run(): Counterexample | undefined {
     const s = this.s;
@@ -206,15 +224,15 @@ class Explorer<W> {
         sleepBlocked = end === End.Running;
       }
       // Races, as in the paper, once the execution is over (between executions, a reversal may be replayed).
-      if (!sleepBlocked) {
-        // A stop is dependent with everything: it happens after every other event of E.
-        this.truncated = depth > 0 && this.evs[depth - 1].stopKind !== 0;
-        this.endOfE = this.truncated ? depth - 1 : depth;
-        for (let j = Math.max(b, this.floor); j < depth && j < this.live; j++) this.races(j);
-        if (depth > this.floor) this.endRaces(ex, end, depth);
-      }
+      // A stop is dependent with everything: it happens after every other event of E.
+      const stopped = !sleepBlocked && depth > 0 && this.evs[depth - 1].stopKind !== 0;
+      this.endOfE = stopped ? depth - 1 : depth;
+      // What would follow a stop, or the sleeping events that blocked E, is unknown (see insertAt).
+      this.truncated = stopped || sleepBlocked;
+      for (let j = Math.max(b, this.floor); j < depth && j < this.live; j++) this.races(j);
+      if (depth > this.floor) this.endRaces(ex, end, depth);
       let stop: boolean;
-      if (sleepBlocked || this.firstForeign < depth) stop = s.countSleepBlocked(depth);
+      if (sleepBlocked) stop = s.countSleepBlocked(depth);
       else {
         if ((end === End.Violation || end === End.Blocked) && ex.violation !== null && cex === undefined) {
           cex = { violation: ex.violation, schedule: this.schedule(depth) };
@@ -234,10 +252,11 @@ class Explorer<W> {
 
   /** Replays positions 0..b-1; returns b, or fewer steps when a monitor (lockdep) raised a violation on the way. */
   private replayPrefix(ex: Execution<W>, b: number): number {
+    const evs = this.evs;
     for (let depth = 0; depth < b; depth++) {
-      const acc = this.frames[depth].wut[0].acc;
-      if (!ex.isEnabled(acc.tid) || this.evs[depth].sig !== ex.opSignature(acc.tid)) this.diverged(ex, depth, acc.tid);
-      ex.step(acc.tid, acc.alt);
+      // The event records of the prefix are those of the last execution.
+      const e = evs[depth];
+      if (!ex.replayStep(e.tid, e.alt, e.sig)) this.diverged(ex, depth, e.tid);
       // Only a monitor that learns across executions can do this.
       if (ex.violation !== null) return depth + 1;
     }
@@ -257,28 +276,28 @@ class Explorer<W> {
         return depth;
       }
       const frame = depth < this.frames.length ? this.frames[depth] : this.enter(depth);
+      // A branch that starts with an inherited sleeping event holds other pieces' traces only.
+      while (frame.wut.length !== 0 && this.inheritedAsleep(frame.sleep, frame.wut[0].acc)) frame.wut.shift();
       if (frame.wut.length === 0) {
         const pick = this.freshPick(ex, frame.sleep);
         if (pick === null) {
           this.end = End.Running;
           return depth;
         }
-        frame.wut.push({ acc: pick, kids: [], predicted: false });
+        this.setWut(depth, [{ acc: pick, kids: NONE, predicted: false }]);
       }
       const node = frame.wut[0];
       const tid = node.acc.tid;
-      if (
-        this.inherited.size !== 0 &&
-        frame.sleep.some((q) => q.tid === tid && q.alt === node.acc.alt && this.inherited.has(q))
-      ) {
-        if (depth < this.firstForeign) this.firstForeign = depth;
+      if (depth < this.floor && this.prefixSigs !== undefined && ex.opSignature(tid) !== this.prefixSigs[depth]) {
+        this.diverged(ex, depth, tid);
       }
       if (!ex.isEnabled(tid)) {
         if (depth < this.floor) this.diverged(ex, depth, tid);
         throw new Error(`dpor: internal error: ${ex.describeOp(tid)} is not enabled at step ${depth}`);
       }
-      this.enBefore.length = 0;
-      for (const q of this.en) this.enBefore.push(q);
+      const en = this.en;
+      this.en = this.enBefore;
+      this.enBefore = en;
       const acc = this.execute(ex, depth, tid, node.acc.alt);
       if (node.predicted && acc.stop !== node.acc.stop) this.mispredicted++;
       node.acc = acc;
@@ -290,32 +309,42 @@ class Explorer<W> {
   private enter(depth: number): Frame {
     const parent = this.frames[depth - 1];
     const done = parent.wut[0].acc;
-    const sleep: Access[] = [];
-    for (const q of parent.sleep) if (!dependent(q, done)) sleep.push(q);
+    let sleep: Access[] = NONE;
+    for (const q of parent.sleep) {
+      if (dependent(q, done)) continue;
+      if (sleep === NONE) sleep = [q];
+      else sleep.push(q);
+    }
     const f: Frame = { wut: parent.wut[0].kids, sleep };
     this.frames.push(f);
     return f;
   }
 
+  /** Gives the frame at `depth` a new wakeup tree array, which is also the kids of the node before it. */
+  private setWut(depth: number, wut: WNode[]): void {
+    this.frames[depth].wut = wut;
+    if (depth > 0) this.frames[depth - 1].wut[0].kids = wut;
+  }
+
+  private inheritedAsleep(sleep: readonly Access[], a: Access): boolean {
+    if (this.inherited.size === 0) return false;
+    for (const q of sleep) if (q.tid === a.tid && q.alt === a.alt && this.inherited.has(q)) return true;
+    return false;
+  }
+
   /** Any enabled event not asleep; null when every one is (sleep-set blocked). */
   private freshPick(ex: Execution<W>, sleep: readonly Access[]): Access | null {
-    let foreign: Access | null = null;
-    for (const tid of this.en) {
+    const en = this.en;
+    for (let i = 0; i < en.length; i++) {
+      const tid = en[i];
       const n = ex.alternatives(tid);
-      for (let alt = 0; alt < n; alt++) {
-        const q = sleep.find((x) => x.tid === tid && x.alt === alt);
-        if (q === undefined) return placeholder(tid, alt);
-        if (foreign === null && this.inherited.has(q)) foreign = placeholder(tid, alt);
-      }
+      for (let alt = 0; alt < n; alt++) if (!asleep(sleep, tid, alt)) return placeholder(tid, alt);
     }
-    return foreign;
+    return null;
   }
 
   private diverged(ex: Execution<W>, depth: number, tid: number): never {
-    throw new ModelError(
-      `${this.s.program.name} is not deterministic: replaying step ${depth}, expected ${ex.threads[tid]?.name ?? `thread ${tid}`} ` +
-        `to perform the same op again, found ${ex.describeOp(tid)} (no Math.random, clocks, I/O or state kept across executions)`,
-    );
+    return diverged(this.s, ex, depth, tid);
   }
 
   private schedule(depth: number): number[] {
@@ -411,8 +440,9 @@ class Explorer<W> {
       (e.stopKind === 1 ? this.stops : this.oks).add(e.hist);
     }
     const c = e.clock;
-    c.fill(0);
-    c.set(own);
+    const w = own.length;
+    for (let i = 0; i < w; i++) c[i] = own[i];
+    for (let i = w; i < c.length; i++) c[i] = 0;
     if (loc !== NO_LOC) this.access(e, j, loc, write);
     if (freed !== null) {
       e.savedW = [];
@@ -464,7 +494,6 @@ class Explorer<W> {
   /** Undoes the event at position j (the newest one). */
   private undo(j: number): void {
     const e = this.evs[j];
-    if (j === this.firstForeign) this.firstForeign = Number.POSITIVE_INFINITY;
     this.lastEv[e.tid] = e.prevThread;
     if (e.child >= 0) {
       this.spawnEv[e.child] = -1;
@@ -499,21 +528,21 @@ class Explorer<W> {
       for (let alt = 0; alt < n; alt++) {
         if (alt === acc.alt) continue;
         // As for any race, the rest of the execution that does not depend on the choice comes first.
-        const v = this.notdep(e, j);
-        const stop = this.predictStop(hist, resultKey(alt, false), j, v, acc.tid, alt);
-        v.push(makeAccess(acc.tid, alt, NO_LOC, false, null, stop));
-        this.insertAt(j, v);
+        const n = this.notdep(e, j);
+        const v = this.vbuf;
+        const stop = this.predictStop(hist, resultKey(alt, false), j, v, n, acc.tid, alt);
+        v[n] = makeAccess(acc.tid, alt, NO_LOC, false, null, stop);
+        this.insertAt(j, v, this.truncated, n + 1);
       }
       return;
     }
-    const own = this.clockBefore(e.tid, e.prevThread);
-    const pending: Pending = {
-      op,
-      acc,
-      own,
-      seen: e.before,
-      hist: this.exact ? this.histBefore(e.tid, e.prevThread) : 0,
-    };
+    // One record, refilled for every event (races never keep it).
+    const pending = this.pending;
+    pending.op = op;
+    pending.acc = acc;
+    pending.own = this.clockBefore(e.tid, e.prevThread);
+    pending.seen = e.before;
+    pending.hist = this.exact ? this.histBefore(e.tid, e.prevThread) : 0;
     if (acc.loc !== NO_LOC) this.raceLoc(pending, e.prevW, e.prevR, acc.write);
     if (acc.freed !== null) {
       for (let i = 0; i < acc.freed.length; i++) {
@@ -571,25 +600,31 @@ class Explorer<W> {
    */
   private race(c: Ev, i: number, x: Pending): void {
     if (i < this.floor) return;
-    const v = this.notdep(c, i);
-    v.push(this.reversed(x, c, i, v));
-    this.insertAt(i, v);
+    const n = this.notdep(c, i);
+    const v = this.vbuf;
+    v[n] = this.reversed(x, c, i, n);
+    this.insertAt(i, v, this.truncated, n + 1);
   }
 
-  /** notdep(c, E): the events after c (at position i) that do not happen after it, in order. */
-  private notdep(c: Ev, i: number): Access[] {
-    const v: Access[] = [];
+  /**
+   * notdep(c, E): the events after c (at position i) that do not happen after
+   * it, in order, into vbuf[0..n); returns n. vbuf is scratch, reused by every
+   * race (insertions copy what they keep), and its length means nothing.
+   */
+  private notdep(c: Ev, i: number): number {
+    const v = this.vbuf;
     const t = c.tid;
     const k = c.idx;
+    let n = 0;
     for (let m = i + 1; m < this.endOfE; m++) {
       const em = this.evs[m];
-      if (em.clock[t] <= k) v.push(em.acc);
+      if (em.clock[t] <= k) v[n++] = em.acc;
     }
-    return v;
+    return n;
   }
 
   /** The access x makes when run just before event `c` at position i, after `v`: a cmpxchg or trylock may then succeed or fail, a read may see another value. */
-  private reversed(x: Pending, c: Ev, i: number, v: Access[]): Access {
+  private reversed(x: Pending, c: Ev, i: number, n: number): Access {
     const { op, acc } = x;
     let write = acc.write;
     const fromFree = c.acc.freed !== null;
@@ -601,26 +636,27 @@ class Explorer<W> {
     if (this.exact) {
       const seen = fromFree ? x.seen : c.before;
       const res = resultOf(op, seen, write, op.k === K.Spawn ? c.child : -1, acc.alt);
-      stop = this.predictStop(x.hist, resultKey(res, fromFree ? false : c.freedBefore), i, v, acc.tid, acc.alt);
+      const key = resultKey(res, fromFree ? false : c.freedBefore);
+      stop = this.predictStop(x.hist, key, i, this.vbuf, n, acc.tid, acc.alt);
     }
     return write === acc.write && stop === acc.stop
       ? acc
       : makeAccess(acc.tid, acc.alt, acc.loc, write, acc.freed, stop);
   }
 
-  /** Inserts v into wut(E_i) unless a sleeping event is a weak initial of it. */
   /**
    * Inserts v into wut(E_i) unless a sleeping event is a weak initial of it.
-   * `open`: v comes from an execution that a violation cut short, so what
-   * follows v is unknown and may stop before a sleeping thread runs; then only
-   * events in v count as its weak initials (complete, at the price of some
-   * sleep-set blocked executions in programs that violate under keepGoing).
+   * `open`: v comes from an execution that a violation cut short, or that
+   * every enabled event being asleep blocked, so what follows v is unknown and
+   * may stop before a sleeping thread runs; then only events in v count as its
+   * weak initials (complete, at the price of some sleep-set blocked executions).
    */
-  private insertAt(i: number, v: Access[], open = this.truncated): void {
+  private insertAt(i: number, v: readonly Access[], open = this.truncated, n = v.length): void {
     if (i < this.floor) return;
     const f = this.frames[i];
-    for (const q of f.sleep) if (weakInitial(q, v, open) && !this.inherited.has(q)) return;
-    insert(f.wut, v, open);
+    for (const q of f.sleep) if (weakInitial(q, v, open, n) && !this.inherited.has(q)) return;
+    if (f.wut.length === 0) this.setWut(i, [chain(v, n)]);
+    else insert(f.wut, v, open, n);
   }
 
   /** Races that only the end of an execution reveals: of a stopping step, and of ops left pending. */
@@ -653,20 +689,19 @@ class Explorer<W> {
         }
       }
     }
-    if (end !== End.Blocked && end !== End.Violation) return;
+    // Running: sleep-set blocked, and the threads that wait would run later in the trace that continues E.
+    if (end !== End.Blocked && end !== End.Violation && end !== End.Running) return;
     // Lock and await ops disabled at the end (or just before the stop) race with the ops that disabled them.
     for (const t of ex.threads) {
       const op = t.op;
       if (t.done || op === null || op.t === null || !isBlocking(op)) continue;
       if (j === depth ? ex.isEnabled(t.id) : t.id === last.tid || this.enBefore.includes(t.id)) continue;
       const prev = this.lastEv[t.id] ?? -1;
-      const x: Pending = {
-        op,
-        acc: makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false),
-        own: this.clockBefore(t.id, prev),
-        seen: undefined,
-        hist: this.exact ? this.histBefore(t.id, prev) : 0,
-      };
+      const x = new Pending();
+      x.op = op;
+      x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false);
+      x.own = this.clockBefore(t.id, prev);
+      x.hist = this.exact ? this.histBefore(t.id, prev) : 0;
       const sl = this.slot(op.t.id);
       this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
     }
@@ -704,7 +739,7 @@ class Explorer<W> {
     if (this.exact) {
       const prev = this.lastEv[tid] ?? -1;
       const res = resultOf(op, seen, write, ex.threads.length, alt);
-      stops = this.predictStop(this.histBefore(tid, prev), resultKey(res, freedBefore), j, [], tid, alt);
+      stops = this.predictStop(this.histBefore(tid, prev), resultKey(res, freedBefore), j, NONE, 0, tid, alt);
     }
     return makeAccess(tid, alt, loc, write, freed, stops);
   }
@@ -721,9 +756,17 @@ class Explorer<W> {
   /**
    * Does the event of `tid` (alternative `alt`) raise a violation when its
    * thread, with result history `hist`, receives the result `key` — run at
-   * position i after the events v? Remembered; an unknown case is replayed.
+   * position i after the events v[0..vn)? Remembered; an unknown case is replayed.
    */
-  private predictStop(hist: number, key: number, i: number, v: readonly Access[], tid: number, alt: number): boolean {
+  private predictStop(
+    hist: number,
+    key: number,
+    i: number,
+    v: readonly Access[],
+    vn: number,
+    tid: number,
+    alt: number,
+  ): boolean {
     if (!this.exact) return false;
     const h = this.intern(hist, key);
     if (this.stops.has(h)) return true;
@@ -733,7 +776,7 @@ class Explorer<W> {
       const a = this.frames[m].wut[0].acc;
       ex.step(a.tid, a.alt);
     }
-    for (const a of v) ex.step(a.tid, a.alt);
+    for (let m = 0; m < vn; m++) ex.step(v[m].tid, v[m].alt);
     let stop = false;
     if (ex.violation === null && ex.isEnabled(tid)) {
       ex.step(tid, alt);
@@ -748,32 +791,80 @@ class Explorer<W> {
     const frames = this.frames;
     // Records past a replay that a monitor cut short are stale.
     for (let t = this.live - 1; t >= depth; t--) this.undo(t);
-    if (frames.length > depth) frames.length = depth;
+    // The deepest position whose wakeup tree has another child; the frames below it are dropped whole.
     for (let t = depth - 1; t >= 0; t--) {
       this.undo(t);
       const f = frames[t];
-      const done = f.wut.shift() as WNode;
-      f.sleep.push(done.acc);
-      if (f.wut.length !== 0 && t >= this.floor) {
+      if (f.wut.length > 1 && t >= this.floor) {
+        const done = f.wut.shift() as WNode;
+        if (f.sleep === NONE) f.sleep = [done.acc];
+        else f.sleep.push(done.acc);
+        frames.length = t + 1;
         this.live = t;
         return t;
       }
-      frames.length = t;
     }
+    frames.length = 0;
     return -1;
   }
 }
 
 /** An event to race: an executed one, or an op left pending at the end. */
-interface Pending {
-  readonly op: Op;
-  readonly acc: Access;
+class Pending {
+  op: Op = undefined as unknown as Op;
+  acc: Access = undefined as unknown as Access;
   /** Its thread's clock before it. */
-  readonly own: Int32Array;
+  own: Int32Array = ZERO;
   /** The value it read, if any. */
-  readonly seen: unknown;
+  seen: unknown = undefined;
   /** Its thread's result history before it (exact mode). */
-  readonly hist: number;
+  hist = 0;
+}
+
+/**
+ * A set of non-negative integers below 2^53 (interned result histories), in
+ * one flat table: millions of them cost no object each, unlike a Set's boxed
+ * doubles.
+ */
+class HistSet {
+  private keys = new Float64Array(1024);
+  private n = 0;
+
+  has(k: number): boolean {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let i = slotOf(k, mask); ; i = (i + 1) & mask) {
+      const x = keys[i];
+      if (x === 0) return false;
+      if (x === k + 1) return true;
+    }
+  }
+
+  add(k: number): void {
+    if (2 * (this.n + 1) > this.keys.length) this.grow();
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let i = slotOf(k, mask); ; i = (i + 1) & mask) {
+      const x = keys[i];
+      if (x === k + 1) return;
+      if (x === 0) {
+        keys[i] = k + 1;
+        this.n++;
+        return;
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.keys;
+    this.keys = new Float64Array(old.length * 2);
+    this.n = 0;
+    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.add(old[i] - 1);
+  }
+}
+
+function slotOf(k: number, mask: number): number {
+  return Math.imul((k | 0) ^ ((k / 4294967296) | 0), 0x9e3779b1) & mask;
 }
 
 /** What `op` returned to its thread. */
@@ -828,9 +919,17 @@ function strHash(s: string): number {
   return (h >>> 0) | 0x2000000;
 }
 
-/** A child not yet run: only its thread and alternative are known. */
+const placeholders: Access[][] = [];
+
+/** A child not yet run: only its thread and alternative are known (one shared, immutable object per pair). */
 function placeholder(tid: number, alt: number): Access {
-  return makeAccess(tid, alt, NO_LOC, false, null, false);
+  const row = (placeholders[alt] ??= []);
+  return (row[tid] ??= makeAccess(tid, alt, NO_LOC, false, null, false));
+}
+
+function asleep(sleep: readonly Access[], tid: number, alt: number): boolean {
+  for (let i = 0; i < sleep.length; i++) if (sleep[i].tid === tid && sleep[i].alt === alt) return true;
+  return false;
 }
 
 function isLockOp(op: Op): boolean {
@@ -875,12 +974,20 @@ function enabledBefore(op: Op, c: Ev, seen: unknown): boolean {
  * v with q's event, independent of everything before it, or q is independent
  * of all of v.
  */
-export function weakInitial(q: Access, v: readonly Access[], open = false): boolean {
-  for (const x of v) {
+export function weakInitial(q: Access, v: readonly Access[], open = false, n = v.length): boolean {
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
     if (x.tid === q.tid) return x.alt === q.alt;
     if (dependent(q, x)) return false;
   }
   return !open;
+}
+
+/** The branch w[0..n) as a chain of new, predicted wakeup nodes. */
+function chain(w: readonly Access[], n: number): WNode {
+  let kids: WNode[] = NONE;
+  for (let i = n - 1; i > 0; i--) kids = [{ acc: w[i], kids, predicted: true }];
+  return { acc: w[0], kids, predicted: true };
 }
 
 /**
@@ -888,25 +995,34 @@ export function weakInitial(q: Access, v: readonly Access[], open = false): bool
  * initials of what is left of v; stop at a leaf (v is already covered), or add
  * the rest of v as a new rightmost branch.
  */
-function insert(kids: WNode[], v: Access[], open: boolean): void {
+function insert(kids: WNode[], v: readonly Access[], open: boolean, vn: number): void {
   let w = v;
+  let n = vn;
   let level = kids;
   descend: for (;;) {
     for (const child of level) {
-      if (!weakInitial(child.acc, w, open)) continue;
+      if (!weakInitial(child.acc, w, open, n)) continue;
       if (child.kids.length === 0) return;
-      const at = w.findIndex((x) => x.tid === child.acc.tid);
-      if (at >= 0) w = w.slice(0, at).concat(w.slice(at + 1));
+      w = without(w, n, child.acc.tid);
+      n = w.length;
       level = child.kids;
       continue descend;
     }
-    for (const x of w) {
-      const n: WNode = { acc: x, kids: [], predicted: true };
-      level.push(n);
-      level = n.kids;
-    }
+    // A non-empty level is never a leaf's kids (the descent stops there), so it is a real array.
+    if (n !== 0) level.push(chain(w, n));
     return;
   }
+}
+
+/** w[0..n) without the first event of thread `tid`, as a new array. */
+function without(w: readonly Access[], n: number, tid: number): Access[] {
+  const out: Access[] = [];
+  let skipped = false;
+  for (let i = 0; i < n; i++) {
+    if (!skipped && w[i].tid === tid) skipped = true;
+    else out.push(w[i]);
+  }
+  return out;
 }
 
 export function dpor<W>(program: Program<W>, opts: ExploreOptions = {}): ExploreResult {
