@@ -112,8 +112,8 @@ class Ev {
   freedBefore = false;
   /** 1: raised a violation; 2: completed the execution while daemons still ran. */
   stopKind = 0;
-  /** Interned history of the results its thread received, this one included (exact mode). */
-  hist = 0;
+  /** The history of the results its thread received, this one included (exact mode). */
+  hist: History | null = null;
 
   constructor(width: number) {
     this.clock = new Int32Array(width);
@@ -141,7 +141,9 @@ export function runDpor<W>(s: Session<W>, job: DporJob = { prefix: [], sleep: []
 }
 
 class Explorer<W> {
+  /** frames[0..depth) are the nodes of the current execution; the records past them are kept for reuse. */
   private readonly frames: Frame[] = [];
+  private nframes = 0;
   private readonly evs: Ev[] = [];
   private width: number;
   /** Per location slot (id + 2): last write and newest read since it, as event positions. */
@@ -166,12 +168,13 @@ class Explorer<W> {
    * With keepGoing, whether a reversed event raises a violation must be known
    * exactly (a violation ends the execution, so it is dependent with
    * everything): a thread's behaviour follows from the results it received, so
-   * each history of results is interned and remembered as stopping or not; an
-   * unknown one is decided by replaying the reversal once.
+   * each history of results is a node of a trie that remembers whether the
+   * step that received its last result stopped; an unknown one is decided by
+   * replaying the reversal once.
    */
   private readonly exact: boolean;
-  private readonly stops = new HistSet();
-  private readonly oks = new HistSet();
+  /** Each thread's empty history, by thread id. */
+  private readonly roots: History[] = [];
   private readonly pending = new Pending();
   /** Scratch for the sequence of a reversal (see notdep). */
   private readonly vbuf: Access[] = [];
@@ -195,6 +198,7 @@ class Explorer<W> {
       });
     }
     this.frames.push({ wut: NONE, sleep: job.sleep.length === 0 ? NONE : job.sleep.slice() });
+    this.nframes = this.frames.length;
     this.inherited = new Set(job.sleep);
   }
 
@@ -275,7 +279,7 @@ class Explorer<W> {
         this.end = end;
         return depth;
       }
-      const frame = depth < this.frames.length ? this.frames[depth] : this.enter(depth);
+      const frame = depth < this.nframes ? this.frames[depth] : this.enter(depth);
       // A branch that starts with an inherited sleeping event holds other pieces' traces only.
       while (frame.wut.length !== 0 && this.inheritedAsleep(frame.sleep, frame.wut[0].acc)) frame.wut.shift();
       if (frame.wut.length === 0) {
@@ -315,8 +319,14 @@ class Explorer<W> {
       if (sleep === NONE) sleep = [q];
       else sleep.push(q);
     }
-    const f: Frame = { wut: parent.wut[0].kids, sleep };
-    this.frames.push(f);
+    let f = this.frames[depth];
+    if (f === undefined) {
+      f = { wut: NONE, sleep: NONE };
+      this.frames.push(f);
+    }
+    f.wut = parent.wut[0].kids;
+    f.sleep = sleep;
+    this.nframes = depth + 1;
     return f;
   }
 
@@ -385,8 +395,14 @@ class Explorer<W> {
     return sp >= 0 ? this.evs[sp].clock : ZERO;
   }
 
-  private histBefore(tid: number, prev: number): number {
-    return prev >= 0 ? this.evs[prev].hist : -1 - tid;
+  private histBefore(tid: number, prev: number): History {
+    if (prev >= 0) return this.evs[prev].hist as History;
+    let root = this.roots[tid];
+    if (root === undefined) {
+      root = new History();
+      this.roots[tid] = root;
+    }
+    return root;
   }
 
   private slot(loc: number): number {
@@ -436,8 +452,9 @@ class Explorer<W> {
     e.idx = prev >= 0 ? this.evs[prev].idx + 1 : 0;
     if (this.exact) {
       const res = resultOf(op, e.before, ex.lastWrite, e.child, alt);
-      e.hist = this.intern(this.histBefore(tid, prev), resultKey(res, e.freedBefore));
-      (e.stopKind === 1 ? this.stops : this.oks).add(e.hist);
+      const h = this.histBefore(tid, prev).after(resultKey(res, e.freedBefore));
+      h.stopped = e.stopKind === 1 ? STOPPED : RAN;
+      e.hist = h;
     }
     const c = e.clock;
     const w = own.length;
@@ -542,7 +559,7 @@ class Explorer<W> {
     pending.acc = acc;
     pending.own = this.clockBefore(e.tid, e.prevThread);
     pending.seen = e.before;
-    pending.hist = this.exact ? this.histBefore(e.tid, e.prevThread) : 0;
+    pending.hist = this.exact ? this.histBefore(e.tid, e.prevThread) : null;
     if (acc.loc !== NO_LOC) this.raceLoc(pending, e.prevW, e.prevR, acc.write);
     if (acc.freed !== null) {
       for (let i = 0; i < acc.freed.length; i++) {
@@ -701,7 +718,7 @@ class Explorer<W> {
       x.op = op;
       x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false);
       x.own = this.clockBefore(t.id, prev);
-      x.hist = this.exact ? this.histBefore(t.id, prev) : 0;
+      x.hist = this.exact ? this.histBefore(t.id, prev) : null;
       const sl = this.slot(op.t.id);
       this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
     }
@@ -746,20 +763,13 @@ class Explorer<W> {
 
   // ---- exact violation prediction (keepGoing) ----
 
-  /** The history after `before` and one more result: a 53-bit hash (collisions are negligible at these sizes). */
-  private intern(before: number, key: number): number {
-    const a = Math.imul((before | 0) ^ key, 0x9e3779b1) ^ Math.imul((before / 4294967296) | 0, 0x85ebca6b);
-    const b = Math.imul(a ^ (a >>> 15), 0x2c1b3c6d) ^ key;
-    return (a >>> 0) * 2097152 + ((b >>> 0) & 0x1fffff);
-  }
-
   /**
    * Does the event of `tid` (alternative `alt`) raise a violation when its
    * thread, with result history `hist`, receives the result `key` — run at
    * position i after the events v[0..vn)? Remembered; an unknown case is replayed.
    */
   private predictStop(
-    hist: number,
+    hist: History | null,
     key: number,
     i: number,
     v: readonly Access[],
@@ -767,10 +777,9 @@ class Explorer<W> {
     tid: number,
     alt: number,
   ): boolean {
-    if (!this.exact) return false;
-    const h = this.intern(hist, key);
-    if (this.stops.has(h)) return true;
-    if (this.oks.has(h)) return false;
+    if (!this.exact || hist === null) return false;
+    const h = hist.after(key);
+    if (h.stopped !== UNKNOWN) return h.stopped === STOPPED;
     const ex = this.s.newExecution();
     for (let m = 0; m < i; m++) {
       const a = this.frames[m].wut[0].acc;
@@ -782,7 +791,7 @@ class Explorer<W> {
       ex.step(tid, alt);
       stop = ex.violation !== null;
     }
-    (stop ? this.stops : this.oks).add(h);
+    h.stopped = stop ? STOPPED : RAN;
     return stop;
   }
 
@@ -799,12 +808,12 @@ class Explorer<W> {
         const done = f.wut.shift() as WNode;
         if (f.sleep === NONE) f.sleep = [done.acc];
         else f.sleep.push(done.acc);
-        frames.length = t + 1;
+        this.nframes = t + 1;
         this.live = t;
         return t;
       }
     }
-    frames.length = 0;
+    this.nframes = 0;
     return -1;
   }
 }
@@ -818,53 +827,34 @@ class Pending {
   /** The value it read, if any. */
   seen: unknown = undefined;
   /** Its thread's result history before it (exact mode). */
-  hist = 0;
+  hist: History | null = null;
 }
+
+const UNKNOWN = 0;
+const RAN = 1;
+const STOPPED = 2;
 
 /**
- * A set of non-negative integers below 2^53 (interned result histories), in
- * one flat table: millions of them cost no object each, unlike a Set's boxed
- * doubles.
+ * A history of the results one thread received (exact mode), as a node of a
+ * trie: a thread's behaviour follows from it. The node of an event is reached
+ * from its thread's previous event, so the lookups stay in what was touched
+ * last (a global table of histories is cold by the time it is probed).
  */
-class HistSet {
-  private keys = new Float64Array(1024);
-  private n = 0;
+class History {
+  /** The histories one more result makes, by result key. */
+  private readonly next = new Map<number, History>();
+  /** Whether the step that received the last result raised a violation. */
+  stopped: typeof UNKNOWN | typeof RAN | typeof STOPPED = UNKNOWN;
 
-  has(k: number): boolean {
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    for (let i = slotOf(k, mask); ; i = (i + 1) & mask) {
-      const x = keys[i];
-      if (x === 0) return false;
-      if (x === k + 1) return true;
+  /** This history and one more result. */
+  after(key: number): History {
+    let h = this.next.get(key);
+    if (h === undefined) {
+      h = new History();
+      this.next.set(key, h);
     }
+    return h;
   }
-
-  add(k: number): void {
-    if (2 * (this.n + 1) > this.keys.length) this.grow();
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    for (let i = slotOf(k, mask); ; i = (i + 1) & mask) {
-      const x = keys[i];
-      if (x === k + 1) return;
-      if (x === 0) {
-        keys[i] = k + 1;
-        this.n++;
-        return;
-      }
-    }
-  }
-
-  private grow(): void {
-    const old = this.keys;
-    this.keys = new Float64Array(old.length * 2);
-    this.n = 0;
-    for (let i = 0; i < old.length; i++) if (old[i] !== 0) this.add(old[i] - 1);
-  }
-}
-
-function slotOf(k: number, mask: number): number {
-  return Math.imul((k | 0) ^ ((k / 4294967296) | 0), 0x9e3779b1) & mask;
 }
 
 /** What `op` returned to its thread. */
