@@ -4,6 +4,8 @@
 //
 //   node dist/bench/dpor.js [--quick]
 
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Access } from "../src/explore/dependence.js";
 import {
   benchmarkPrograms,
@@ -200,9 +202,25 @@ async function main(): Promise<void> {
 
   const fibN = quick ? 4 : 5;
   const fib = benchmarkPrograms.fib_bench(fibN);
-  const d = run("fib_bench", fibN, "dpor");
-  const ss = sleepSetDfs(fib);
-  console.log(`\n## Optimality pays for itself: fib_bench(${fibN})\n`);
+  const reps = quick ? 1 : REPS;
+  // The ratios below come from alternating runs (median of `reps`), so that a
+  // slow moment of the machine does not land on one side only.
+  const kept: Row[] = [];
+  const dflt: Row[] = [];
+  const sleepSet: Row[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const d = run("fib_bench", fibN, "dpor");
+    kept.push(d);
+    dflt.push(runDefault(fib));
+    sleepSet.push(sleepSetDfs(fib));
+    bare.push(bareLoop(fib, d.executions, d.steps));
+  }
+  const d = middle(kept);
+  const dd = middle(dflt);
+  const ss = middle(sleepSet);
+  const bareMs = median(bare);
+  console.log(`\n## Optimality pays for itself: fib_bench(${fibN}), median of ${reps} alternating runs\n`);
   console.log(
     table(
       ["explorer", "complete executions", "sleep-set blocked", "steps", "s"],
@@ -214,40 +232,114 @@ async function main(): Promise<void> {
   );
   console.log(`\ndpor / sleep-set DFS time: ${(d.ms / ss.ms).toFixed(2)}`);
 
-  const bare = bareLoop(fib, d.executions, d.steps);
-  console.log(`\n## Explorer against a bare generator loop: fib_bench(${fibN})\n`);
+  console.log(`\n## Explorer against a bare generator loop: fib_bench(${fibN}), median of ${reps} alternating runs\n`);
   console.log(
     table(
-      ["loop", "steps", "s", "steps/s"],
+      ["loop", "steps", "s", "steps/s", "share of the bare loop's steps/s"],
       [
-        ["dpor", fmt(d.steps), (d.ms / 1000).toFixed(2), fmt((d.steps / d.ms) * 1000)],
-        ["bare: setup + resume generators", fmt(d.steps), (bare / 1000).toFixed(2), fmt((d.steps / bare) * 1000)],
+        ["dpor, counting (keepGoing: exact violation prediction)", ...speed(d.steps, d.ms, bareMs)],
+        ["dpor, checking (default: stops at the first violation; none here)", ...speed(dd.steps, dd.ms, bareMs)],
+        ["bare: setup + resume generators", ...speed(d.steps, bareMs, bareMs)],
       ],
     ),
   );
-  console.log(`\nexplorer steps/s as a share of the bare loop's: ${((bare / d.ms) * 100).toFixed(0)}%`);
 
   console.log(`\n## Worker threads: fib_bench(${fibN}), dpor\n`);
+  const job = {
+    program: benchmarkRef("fib_bench", fibN),
+    strategy: "dpor" as const,
+    options: { keepGoing: true, minimizeBudget: 0 },
+  };
+  // Warm: after one untimed run of each, both sides run compiled code in threads that already exist (the pool keeps them).
+  await exploreParallel(job, { workers: 1 });
+  await exploreParallel(job, { workers: 2 });
+  const warm: [number[], number[]] = [[], []];
+  const cold: [number[], number[]] = [[], []];
+  const sleepBlocked = [0, 0];
+  const executions = [0, 0];
+  for (let i = 0; i < reps; i++) {
+    for (const w of [1, 2]) {
+      const t0 = performance.now();
+      const r = await exploreParallel(job, { workers: w });
+      warm[w - 1].push(performance.now() - t0);
+      sleepBlocked[w - 1] = r.sleepBlocked;
+      executions[w - 1] = r.executions;
+      cold[w - 1].push(coldRun(fibN, w));
+    }
+  }
   const wrows: (string | number)[][] = [];
-  let one = 0;
-  for (const workers of [1, 2]) {
-    const t0 = performance.now();
-    const r = await exploreParallel(
-      { program: benchmarkRef("fib_bench", fibN), strategy: "dpor", options: { keepGoing: true, minimizeBudget: 0 } },
-      { workers },
-    );
-    const ms = performance.now() - t0;
-    if (workers === 1) one = ms;
+  for (const w of [1, 2]) {
     wrows.push([
-      workers,
-      fmt(r.executions),
-      fmt(r.sleepBlocked),
-      (ms / 1000).toFixed(2),
-      (one / ms).toFixed(2),
-      `\`npx mmrace bench dpor --program fib_bench --param ${fibN} --workers ${workers} --json\``,
+      w,
+      fmt(executions[w - 1]),
+      fmt(sleepBlocked[w - 1]),
+      (median(warm[w - 1]) / 1000).toFixed(2),
+      (median(warm[0]) / median(warm[w - 1])).toFixed(2),
+      (median(cold[w - 1]) / 1000).toFixed(2),
+      (median(cold[0]) / median(cold[w - 1])).toFixed(2),
+      `\`npx mmrace bench dpor --program fib_bench --param ${fibN} --workers ${w} --json\``,
     ]);
   }
-  console.log(table(["workers", "executions", "foreign / sleep-blocked", "s", "speed-up", "command"], wrows));
+  console.log(
+    table(
+      [
+        "workers",
+        "executions",
+        "sleep-set blocked",
+        "warm s",
+        "warm speed-up",
+        "new process s",
+        "new process speed-up",
+        "command (new process)",
+      ],
+      wrows,
+    ),
+  );
+  console.log(
+    `\nwarm: in this process, after a warm-up run of each; new process: the command, timed by the explorer (median of ${reps})`,
+  );
+}
+
+const REPS = 5;
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** The run of median time. */
+function middle(rows: readonly Row[]): Row {
+  const m = median(rows.map((r) => r.ms));
+  return rows.find((r) => r.ms === m) as Row;
+}
+
+function speed(steps: number, ms: number, bareMs: number): string[] {
+  return [fmt(steps), (ms / 1000).toFixed(2), fmt((steps / ms) * 1000), `${((bareMs / ms) * 100).toFixed(0)}%`];
+}
+
+/** dpor as `mmrace check` runs it: the first violation ends the search. */
+function runDefault(program: Program): Row {
+  const r = explore(program, "dpor", { minimizeBudget: 0 });
+  return {
+    program: program.name,
+    param: 0,
+    strategy: "dpor",
+    executions: r.executions + r.blocked,
+    sleepBlocked: r.sleepBlocked,
+    steps: r.steps,
+    ms: r.elapsedMs,
+  };
+}
+
+/** The bench command in a new Node process (new worker threads, nothing compiled yet): its own elapsedMs. */
+function coldRun(param: number, workers: number): number {
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const out = execFileSync(
+    process.execPath,
+    [cli, "bench", "dpor", "--program", "fib_bench", "--param", String(param), "--workers", String(workers), "--json"],
+    { encoding: "utf8" },
+  );
+  return (JSON.parse(out) as { elapsedMs: number }).elapsedMs;
 }
 
 await main();

@@ -74,12 +74,23 @@ export async function exploreParallel(job: ExploreJob, opts: ParallelOptions = {
   const t0 = performance.now();
   const shard = opts.shard ?? { index: 0, count: 1 };
   const wanted = opts.shard !== undefined ? PIECES_PER_SHARD * shard.count : PIECES_PER_WORKER * workers;
-  const { pieces: all, sleepBlocked } = split(program, job.strategy, wanted);
+  // The worker threads start up while this thread splits.
+  const pool = workers === 1 ? [] : lease(workers);
+  let all: Piece[];
+  let sleepBlocked: number;
+  try {
+    ({ pieces: all, sleepBlocked } = split(program, job.strategy, wanted));
+  } catch (e) {
+    release(pool);
+    throw e;
+  }
   const pieces = all.filter((_, i) => i % shard.count === shard.index);
+  // More threads than pieces: the rest go back at once.
+  release(pool.splice(Math.max(1, pieces.length)));
   const results =
     workers === 1
       ? runHere(program, job.strategy, pieces, o, opts.shouldStop)
-      : await runWorkers(job, pieces, workers, opts.shouldStop);
+      : await runWorkers(job, pieces, pool, opts.shouldStop);
   return combine(program, job, results, sleepBlocked, performance.now() - t0);
 }
 
@@ -99,11 +110,11 @@ function runHere<W>(
   return out;
 }
 
-/** Hands the pieces out to `n` worker threads, one at a time, in order; collects their results by piece. */
+/** Hands the pieces out to the leased worker threads, one at a time, in order; collects their results by piece. */
 function runWorkers(
   job: ExploreJob,
   pieces: readonly Piece[],
-  n: number,
+  pool: readonly Worker[],
   shouldStop?: () => boolean,
 ): Promise<PieceResult[]> {
   const stop = new SharedArrayBuffer(4);
@@ -112,7 +123,6 @@ function runWorkers(
   const results: PieceResult[] = [];
   let next = 0;
   let running = 0;
-  const pool = lease(Math.min(n, Math.max(1, pieces.length)));
   return new Promise((resolve, reject) => {
     let finished = false;
     const poll = setInterval(() => {
