@@ -163,7 +163,8 @@ function runWorkers(
         if (!finished) finish(new Error(`a worker thread exited (code ${code}) before the exploration ended`));
       });
     }
-    for (const w of pool) feed(w);
+    // Two pieces in hand: a worker starts its next piece without waiting for this thread to answer.
+    for (let k = 0; k < 2; k++) for (const w of pool) feed(w);
     if (pieces.length === 0) finish();
   });
 }
