@@ -5,9 +5,12 @@
 // levels are a plain sleep-set search over every enabled event, and each piece
 // carries the sleep set at its prefix; below it runs optimal DPOR, whose
 // races never reach above the piece (the levels above already take every
-// event). So the pieces' traces are disjoint and together they are all the
-// traces; the price is a few sleep-set blocked executions where a piece turns
-// out to hold nothing new.
+// event) and which stops an execution before an event of that sleep set runs
+// while still asleep (dpor.ts). So the pieces' traces are disjoint and
+// together they are all the traces; the price is some sleep-set blocked
+// executions, where a piece lacks the wakeup sequences its siblings' races
+// would have given it. Each piece also carries the signatures of its prefix
+// ops, so that a thread that rebuilds the program checks it made the same one.
 
 import { type Access, dependent, locOf, makeAccess, writeOf } from "../dependence.js";
 import { choiceAlt, choiceTid, Execution, encodeChoice } from "../execution.js";

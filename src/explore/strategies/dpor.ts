@@ -841,17 +841,27 @@ const STOPPED = 2;
  * last (a global table of histories is cold by the time it is probed).
  */
 class History {
-  /** The histories one more result makes, by result key. */
-  private readonly next = new Map<number, History>();
   /** Whether the step that received the last result raised a violation. */
   stopped: typeof UNKNOWN | typeof RAN | typeof STOPPED = UNKNOWN;
+  /** The first result seen after this history and the history it makes; most histories have one at most. */
+  private key0 = 0;
+  private next0: History | null = null;
+  /** The others, by result key. */
+  private more: Map<number, History> | null = null;
 
   /** This history and one more result. */
   after(key: number): History {
-    let h = this.next.get(key);
+    if (this.next0 === null) {
+      this.key0 = key;
+      this.next0 = new History();
+      return this.next0;
+    }
+    if (this.key0 === key) return this.next0;
+    this.more ??= new Map();
+    let h = this.more.get(key);
     if (h === undefined) {
       h = new History();
-      this.next.set(key, h);
+      this.more.set(key, h);
     }
     return h;
   }
