@@ -48,10 +48,11 @@ export interface ParallelOptions {
 /**
  * Pieces per worker: pieces differ in size by orders of magnitude and cannot
  * be split once started, so many small ones keep every worker busy to the end
- * (fib_bench(5): 24 per worker left one worker idle for a tenth of the run).
- * Each costs one message and, for dpor, a few sleep-set blocked executions.
+ * (fib_bench(5): 24 per worker left one worker idle for a tenth of the run;
+ * 64 and 200 did equally well). Each costs one message, a replay of its
+ * prefix while splitting and, for dpor, a few sleep-set blocked executions.
  */
-const PIECES_PER_WORKER = 200;
+const PIECES_PER_WORKER = 64;
 /** Pieces per shard. */
 const PIECES_PER_SHARD = 8;
 
