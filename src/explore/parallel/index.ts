@@ -25,7 +25,6 @@ import { discard, lease, release } from "./pool.js";
 import { type Piece, type SplitStrategy, split } from "./split.js";
 import type { FromWorker, ToWorker, WorkerJob } from "./worker.js";
 
-export { closePool } from "./pool.js";
 export type { Piece, SplitStrategy } from "./split.js";
 export { split } from "./split.js";
 

@@ -36,9 +36,3 @@ export function discard(workers: readonly Worker[]): void {
     void w.terminate();
   }
 }
-
-/** Ends the idle workers (tests; a process that wants to exit at once). */
-export async function closePool(): Promise<void> {
-  const ws = idle.splice(0);
-  await Promise.all(ws.map((w) => w.terminate()));
-}

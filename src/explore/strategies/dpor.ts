@@ -260,7 +260,7 @@ class Explorer<W> {
     for (let depth = 0; depth < b; depth++) {
       // The event records of the prefix are those of the last execution.
       const e = evs[depth];
-      if (!ex.replayStep(e.tid, e.alt, e.sig)) this.diverged(ex, depth, e.tid);
+      if (!ex.replayStep(e.tid, e.alt, e.sig)) diverged(this.s, ex, depth, e.tid);
       // Only a monitor that learns across executions can do this.
       if (ex.violation !== null) return depth + 1;
     }
@@ -293,10 +293,10 @@ class Explorer<W> {
       const node = frame.wut[0];
       const tid = node.acc.tid;
       if (depth < this.floor && this.prefixSigs !== undefined && ex.opSignature(tid) !== this.prefixSigs[depth]) {
-        this.diverged(ex, depth, tid);
+        diverged(this.s, ex, depth, tid);
       }
       if (!ex.isEnabled(tid)) {
-        if (depth < this.floor) this.diverged(ex, depth, tid);
+        if (depth < this.floor) diverged(this.s, ex, depth, tid);
         throw new Error(`dpor: internal error: ${ex.describeOp(tid)} is not enabled at step ${depth}`);
       }
       const en = this.en;
@@ -351,10 +351,6 @@ class Explorer<W> {
       for (let alt = 0; alt < n; alt++) if (!asleep(sleep, tid, alt)) return placeholder(tid, alt);
     }
     return null;
-  }
-
-  private diverged(ex: Execution<W>, depth: number, tid: number): never {
-    return diverged(this.s, ex, depth, tid);
   }
 
   private schedule(depth: number): number[] {
