@@ -65,26 +65,22 @@ export function parseShard(text: string): { index: number; count: number } {
 }
 
 export async function exploreParallel(job: ExploreJob, opts: ParallelOptions = {}): Promise<ExploreResult> {
-  const program = await resolveProgram(job.program);
   const workers = Math.max(1, Math.floor(opts.workers ?? 1));
   const o = job.options ?? {};
   if (workers === 1 && opts.shard === undefined) {
+    const program = await resolveProgram(job.program);
     return explore(program, job.strategy, { ...o, shouldStop: opts.shouldStop });
   }
-  const t0 = performance.now();
-  const shard = opts.shard ?? { index: 0, count: 1 };
-  const wanted = opts.shard !== undefined ? PIECES_PER_SHARD * shard.count : PIECES_PER_WORKER * workers;
-  // The worker threads start up while this thread splits.
+  // The worker threads start up while this thread builds the program and splits its exploration.
   const pool = workers === 1 ? [] : lease(workers);
-  let all: Piece[];
-  let sleepBlocked: number;
+  let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
-    ({ pieces: all, sleepBlocked } = split(program, job.strategy, wanted));
+    prepared = await prepare(job, opts.shard ?? { index: 0, count: 1 }, opts.shard !== undefined, workers);
   } catch (e) {
     release(pool);
     throw e;
   }
-  const pieces = all.filter((_, i) => i % shard.count === shard.index);
+  const { program, pieces, sleepBlocked, t0 } = prepared;
   // More threads than pieces: the rest go back at once.
   release(pool.splice(Math.max(1, pieces.length)));
   const results =
@@ -92,6 +88,15 @@ export async function exploreParallel(job: ExploreJob, opts: ParallelOptions = {
       ? runHere(program, job.strategy, pieces, o, opts.shouldStop)
       : await runWorkers(job, pieces, pool, opts.shouldStop);
   return combine(program, job, results, sleepBlocked, performance.now() - t0);
+}
+
+/** The program and this shard's pieces of its exploration (t0: when the exploration started, after the program was built). */
+async function prepare(job: ExploreJob, shard: { index: number; count: number }, sharded: boolean, workers: number) {
+  const program = await resolveProgram(job.program);
+  const t0 = performance.now();
+  const wanted = sharded ? PIECES_PER_SHARD * shard.count : PIECES_PER_WORKER * workers;
+  const { pieces: all, sleepBlocked } = split(program, job.strategy, wanted);
+  return { program, pieces: all.filter((_, i) => i % shard.count === shard.index), sleepBlocked, t0 };
 }
 
 function runHere<W>(
