@@ -57,7 +57,7 @@ function sleepSetDfs(program: Program): Row {
   interface Frame {
     alts: number[];
     idx: number;
-    sleep: Access[];
+    readonly sleep: Access[];
     done: Access[];
   }
   const stack: Frame[] = [];
@@ -73,9 +73,7 @@ function sleepSetDfs(program: Program): Row {
         const sleep =
           depth === 0
             ? []
-            : [...parent.sleep, ...parent.done].filter(
-                (q) => !dependent(q, parent.done[parent.done.length - 1]) || false,
-              );
+            : [...parent.sleep, ...parent.done].filter((q) => !dependent(q, parent.done[parent.done.length - 1]));
         const alts = en.filter((t) => !sleep.some((q) => q.tid === t));
         if (alts.length === 0) {
           blocked = true;
@@ -99,9 +97,8 @@ function sleepSetDfs(program: Program): Row {
     while (stack.length !== 0 && stack[stack.length - 1].idx + 1 >= stack[stack.length - 1].alts.length) stack.pop();
     if (stack.length === 0) break;
     const top = stack[stack.length - 1];
+    // The children explored before the next one sleep below it (the sleep set is made on entry).
     top.idx++;
-    // Children explored before this one sleep, unless dependent with the next child's event (checked on entry).
-    top.sleep = top.sleep.filter(() => true);
   }
   return {
     program: program.name,
