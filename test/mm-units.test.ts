@@ -15,7 +15,7 @@ import {
   mm_alloc,
   move_ptes,
   newWorld,
-  pte_offset,
+  pte_now,
   showPte,
   sys_mremap,
   V2_6_34,
@@ -31,7 +31,7 @@ function inSetup<T>(cfg: MmConfig, f: (w: MmWorld) => T): T {
 }
 
 const listOf = (w: MmWorld, i = 0) => w.anon_vmas[i].head.v.map((c) => c.vma.name);
-const pte = (w: MmWorld, addr: number, mm = w.mms[0]) => showPte(pte_offset(mm, addr)!.v);
+const pte = (w: MmWorld, addr: number, mm = w.mms[0]) => showPte(pte_now(mm, addr)!.v);
 
 test("vma_address: in range, out of range, and a half-updated vma", () => {
   inSetup(V3_1, (w) => {
@@ -107,7 +107,7 @@ test("move_ptes moves a migration entry between PT locks", () => {
     runInSetup(sys_mremap(w, mm, 0x11000, 0x1000, 0x1000, 0x21000));
     assert.equal(pte(w, 0x11000), "none");
     assert.equal(pte(w, 0x21000), "migration(page 7)");
-    assert.notEqual(mm.pmd.get(0x10000)!.ptl, mm.pmd.get(0x20000)!.ptl);
+    assert.notEqual(mm.pmd[1].v!.ptl, mm.pmd[2].v!.ptl);
     void vma;
     void move_ptes;
   });
@@ -188,7 +188,7 @@ test("a write fault maps a new page through anon_vma_prepare and do_anonymous_pa
       {
         name: "one page mapped at 0x12000",
         check: (w) => {
-          const pte = pte_offset(w.mms[0], 0x12000)!.v;
+          const pte = pte_now(w.mms[0], 0x12000)!.v;
           if (pte.k !== "present") return `pte is ${showPte(pte)}`;
           const page = w.pages.get(pte.pfn)!;
           if (page.index.v !== 0x12) return `page index ${page.index.v}`;

@@ -20,6 +20,8 @@ export interface TState {
   readonly held: number[];
   /** Stack at the time the pending op was yielded (recording only). */
   opStack: string[] | null;
+  /** Objects this thread has allocated: the second half of their identity (see Execution.allocId). */
+  allocs: number;
 }
 
 /** One step of a recorded trace. */
@@ -64,6 +66,8 @@ export function currentExecution(): Execution {
 }
 
 const DEFAULT_MAX_STEPS = 1000;
+/** Ids below ID_STRIDE are setup's; a thread's objects get ids from (tid + 1)·ID_STRIDE (see Execution.allocId). */
+export const ID_STRIDE = 2 ** 21;
 /** Thread id of the code run by runInline (not a schedulable thread). */
 const SETUP_TID = -2;
 
@@ -83,7 +87,8 @@ export class Execution<W = unknown> {
   readonly trace: TraceStep[] | null;
   /** Every note said so far, by thread, when the program asks for a counterexample by its story (Program.accept). */
   readonly noteLog: { readonly thread: string; readonly text: string }[] | null;
-  private nextId = 0;
+  /** Objects setup() has allocated (their ids are 0..setupAllocs-1). */
+  setupAllocs = 0;
   private readonly maxSteps: number;
   private readonly monitors: readonly Monitor[];
   /** Locks by id, for names in messages; made on the first lock (most executions of a benchmark have none). */
@@ -117,9 +122,25 @@ export class Execution<W = unknown> {
     }
   }
 
-  /** Allocates a location id; ids follow allocation order, so they are stable under replay. */
+  /**
+   * The identity of a new cell or lock: setup's k-th allocation is k; the k-th
+   * allocation of thread t is (t + 1)·ID_STRIDE + k. It depends only on the
+   * allocating thread's own history, never on how the threads interleave, so
+   * the same object has the same id in every execution that dpor reorders and
+   * in every process that replays it (a global counter gives an object another
+   * thread's id once two allocating threads swap). Thread ids follow spawn
+   * order, which is fixed within a trace because spawns are dependent
+   * (dependence.ts), so (thread, count) names one object in every execution
+   * that shares the prefix that created it.
+   */
   allocId(): number {
-    return this.nextId++;
+    const t = this.running;
+    if (t === null) {
+      if (this.setupAllocs === ID_STRIDE) throw new ModelError(`setup: more than ${ID_STRIDE} objects`);
+      return this.setupAllocs++;
+    }
+    if (t.allocs === ID_STRIDE) throw new ModelError(`thread ${t.name}: more than ${ID_STRIDE} objects`);
+    return (t.id + 1) * ID_STRIDE + t.allocs++;
   }
 
   registerLock(l: LockObj): void {
@@ -595,7 +616,8 @@ export class Execution<W = unknown> {
 }
 
 function signature(op: Op): number {
-  return op.k * 1_000_003 + (op.t === null ? 0 : op.t.id + 1);
+  // Ids reach (1024 + 1)·2^21, so the kind goes in the low bits (exact below 2^53).
+  return (op.t === null ? 0 : op.t.id + 1) * 32 + op.k;
 }
 
 function hasStepInvariant(invs: readonly { readonly always?: boolean }[]): boolean {
@@ -615,6 +637,7 @@ function newThreadState(id: number, name: string, daemon: boolean): TState {
     stack: [],
     held: [],
     opStack: null,
+    allocs: 0,
   };
 }
 

@@ -1,6 +1,6 @@
 // Model state for the step viewer: plain JSON, addresses as hex strings.
 
-import { hex, type MmWorld, PAGE_SIZE, showFlags, showPte } from "./mm_types.js";
+import { hex, type MmWorld, PAGE_SIZE, page_tables, showFlags, showPte } from "./mm_types.js";
 
 export function describeMm(w: MmWorld): unknown {
   const order = (av: MmWorld["anon_vmas"][number]) => {
@@ -21,7 +21,7 @@ export function describeMm(w: MmWorld): unknown {
         anon_vma: v.anon_vma.v?.name ?? null,
         anon_vma_chain: v.anon_vma_chain.map((c) => c.anon_vma.name),
       })),
-      page_tables: [...mm.pmd.values()].map((pt) => {
+      page_tables: page_tables(mm).map((pt) => {
         const ptes: Record<string, string> = {};
         pt.pte.forEach((c, i) => {
           if (c.v.k !== "none") ptes[hex(pt.base + i * PAGE_SIZE)] = showPte(c.v);

@@ -2,7 +2,7 @@
 
 import { type Gen, note, traced } from "../explore/index.js";
 import { down_write, down_write_nested, up_write } from "../kernel/index.js";
-import { copy_pte_range } from "./memory.js";
+import { copy_pte_range, pmd_read } from "./memory.js";
 import {
   __vma_link,
   type MmWorld,
@@ -10,7 +10,6 @@ import {
   type mm_struct,
   PMD_MASK,
   PMD_SIZE,
-  pte_alloc_one,
   vm_area_alloc,
 } from "./mm_types.js";
 import { anon_vma_fork } from "./rmap.js";
@@ -34,10 +33,8 @@ export const dup_mmap = traced("dup_mmap", function* (w: MmWorld, oldmm: mm_stru
     // copy_page_range, one page-table page at a time
     for (let a = mpnt.vm_start.v; a < mpnt.vm_end.v; ) {
       const end = Math.min(mpnt.vm_end.v, (a & PMD_MASK) + PMD_SIZE);
-      if (oldmm.pmd.has(a & PMD_MASK)) {
-        pte_alloc_one(w, mm, a);
-        yield* copy_pte_range(w, mm, oldmm, a, end);
-      }
+      const src_pt = yield* pmd_read(oldmm, a); // copy_pmd_range: pmd_none_or_clear_bad
+      if (src_pt) yield* copy_pte_range(w, mm, src_pt, a, end);
       a = end;
     }
   }

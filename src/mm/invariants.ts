@@ -1,7 +1,7 @@
 // The mm model's invariants, in kernel words.
 
 import type { Invariant } from "../explore/index.js";
-import { hex, type MmWorld, PAGE_SIZE } from "./mm_types.js";
+import { hex, type MmWorld, PAGE_SIZE, page_tables } from "./mm_types.js";
 
 /**
  * INV-MIG: a migration entry may exist only while its page is locked
@@ -16,7 +16,7 @@ export const INV_MIG: Invariant<MmWorld> = {
   name: "INV-MIG",
   check(w) {
     for (const mm of w.mms) {
-      for (const pt of mm.pmd.values()) {
+      for (const pt of page_tables(mm)) {
         for (let i = 0; i < pt.pte.length; i++) {
           const pte = pt.pte[i].v;
           if (pte.k !== "migration") continue;

@@ -13,9 +13,10 @@ import {
   PTE_NONE,
   type page,
   pfn_to_page,
+  pmd_offset,
   pte_alloc_one,
-  pte_lockptr,
-  pte_offset,
+  pte_of,
+  type pte_page,
   type pte_t,
   showPte,
   VM_WRITE,
@@ -25,6 +26,41 @@ import { anon_vma_prepare } from "./rmap.js";
 import { is_migration_entry, migration_entry_to_page } from "./swapops.js";
 
 export const SINGLE_DEPTH_NESTING = 1;
+
+/**
+ * The lockless pmd read of pte_offset_map, page_check_address and the page
+ * walkers (pmd_none / pmd_present): the page-table page, or null. A step,
+ * since __pte_alloc populates pmds under page_table_lock, which no reader holds.
+ */
+export function* pmd_read(mm: mm_struct, addr: number): Gen<pte_page | null> {
+  return yield* READ_ONCE(pmd_offset(mm, addr));
+}
+
+// mm/memory.c, v3.0: __pte_alloc
+/**
+ * Allocates a page-table page, then under page_table_lock populates the pmd
+ * unless another thread did first ("Has another populated it ?"), in which
+ * case the new page is freed (pte_free). Returns the page-table page in place.
+ */
+export const __pte_alloc = traced("__pte_alloc", function* (w: MmWorld, mm: mm_struct, addr: number): Gen<pte_page> {
+  const pmd = pmd_offset(mm, addr);
+  const fresh = pte_alloc_one(w, mm, addr);
+  yield* spin_lock(mm.page_table_lock);
+  const cur = yield* READ_ONCE(pmd);
+  if (cur === null) {
+    yield* WRITE_ONCE(pmd, fresh); // pmd_populate
+    note(`__pte_alloc: ${mm.name} pmd ${hex(fresh.base)} populated`);
+  }
+  yield* spin_unlock(mm.page_table_lock);
+  return cur ?? fresh;
+});
+
+// include/linux/mm.h, v3.0: pte_alloc_map
+/** The lockless pmd_none check, then __pte_alloc: the page-table page for addr, populated if it was not. */
+export function* pte_alloc_map(w: MmWorld, mm: mm_struct, addr: number): Gen<pte_page> {
+  const pt = yield* pmd_read(mm, addr);
+  return pt ?? (yield* __pte_alloc(w, mm, addr));
+}
 
 // include/asm-generic/pgtable.h, v3.0: ptep_get_and_clear
 /** ptep_get_and_clear: an atomic xchg of the pte with none. */
@@ -60,9 +96,9 @@ export function* page_remove_rmap(p: page): Gen<void> {
 // mm/migrate.c, v3.0: migration_entry_wait — a fault on a migration entry waits for the page lock
 export const migration_entry_wait = traced(
   "migration_entry_wait",
-  function* (w: MmWorld, mm: mm_struct, addr: number): Gen<void> {
-    const ptl = pte_lockptr(mm, addr);
-    const ptep = pte_offset(mm, addr)!;
+  function* (w: MmWorld, mm: mm_struct, pt: pte_page, addr: number): Gen<void> {
+    const ptl = pt.ptl;
+    const ptep = pte_of(pt, addr);
     yield* spin_lock(ptl);
     const pte = yield* READ_ONCE(ptep);
     if (!is_migration_entry(pte)) {
@@ -89,16 +125,15 @@ export const FAULT_FLAG_WRITE = 0x01;
 export const handle_mm_fault = traced(
   "handle_mm_fault",
   function* (w: MmWorld, mm: mm_struct, vma: vm_area_struct, addr: number, flags: number = 0): Gen<pte_t> {
-    // __pte_alloc when the pmd is none (the model's page-table pages are never freed, so no step races it).
-    if (!pte_offset(mm, addr)) pte_alloc_one(w, mm, addr);
-    const ptep = pte_offset(mm, addr)!;
+    const pt = yield* pte_alloc_map(w, mm, addr); // __pte_alloc when the pmd is none
+    const ptep = pte_of(pt, addr);
     const entry = yield* READ_ONCE(ptep); // handle_pte_fault reads the pte without the PT lock
     note(`handle_pte_fault: ${hex(addr)} is ${showPte(entry)}`);
     if (entry.k === "none") {
-      yield* do_anonymous_page(w, mm, vma, addr, flags);
+      yield* do_anonymous_page(w, mm, vma, pt, addr, flags);
     } else if (entry.k === "migration") {
       // do_swap_page → migration_entry_wait
-      yield* migration_entry_wait(w, mm, addr);
+      yield* migration_entry_wait(w, mm, pt, addr);
     }
     // A present pte: write faults on a read-only pte (do_wp_page, COW) are not modeled yet.
     return entry;
@@ -108,7 +143,7 @@ export const handle_mm_fault = traced(
 // mm/memory.c, v3.0: do_anonymous_page — a write fault on an empty pte maps a new private page
 export const do_anonymous_page = traced(
   "do_anonymous_page",
-  function* (w: MmWorld, mm: mm_struct, vma: vm_area_struct, addr: number, flags: number): Gen<void> {
+  function* (w: MmWorld, mm: mm_struct, vma: vm_area_struct, pt: pte_page, addr: number, flags: number): Gen<void> {
     if (!(flags & FAULT_FLAG_WRITE)) {
       // A read fault maps the shared zero page, which the model has no use for yet.
       throw new ModelError(
@@ -118,9 +153,10 @@ export const do_anonymous_page = traced(
     yield* anon_vma_prepare(w, vma);
     const p = alloc_page(w); // alloc_zeroed_user_highpage_movable: private to this thread until mapped
     const vm_flags = yield* READ_ONCE(vma.vm_flags);
-    const ptl = pte_lockptr(mm, addr);
-    const ptep = pte_offset(mm, addr)!;
-    yield* spin_lock(ptl); // pte_offset_map_lock
+    // pte_offset_map_lock re-reads the pmd: the page handle_mm_fault read, since the model never frees page tables.
+    const ptl = pt.ptl;
+    const ptep = pte_of(pt, addr);
+    yield* spin_lock(ptl);
     if ((yield* READ_ONCE(ptep)).k !== "none") {
       // Another thread faulted it in first: release our page.
       yield* spin_unlock(ptl);
@@ -146,13 +182,14 @@ export function* page_add_new_anon_rmap(_w: MmWorld, p: page, vma: vm_area_struc
 }
 
 // mm/memory.c, v3.0: zap_pte_range (unmap_vmas for a small range; no TLB batching in the model)
+/** Zaps the ptes of [addr, end) in the page-table page `pt` (the pmd zap_pmd_range found present). */
 export const zap_pte_range = traced(
   "zap_pte_range",
-  function* (w: MmWorld, mm: mm_struct, addr: number, end: number): Gen<void> {
-    const ptl = pte_lockptr(mm, addr);
+  function* (w: MmWorld, pt: pte_page, addr: number, end: number): Gen<void> {
+    const ptl = pt.ptl;
     yield* spin_lock(ptl);
     for (let a = addr; a < end; a += PAGE_SIZE) {
-      const ptep = pte_offset(mm, a)!;
+      const ptep = pte_of(pt, a);
       const pte = yield* READ_ONCE(ptep);
       if (pte.k === "none") continue;
       yield* ptep_get_and_clear(ptep);
@@ -168,16 +205,24 @@ export const zap_pte_range = traced(
 );
 
 // mm/memory.c, v2.6.34: copy_pte_range / copy_one_pte (private anon: COW)
+/** Copies the ptes of [addr, end) from `src_pt` (the source pmd copy_pmd_range found present) into dst_mm. */
 export const copy_pte_range = traced(
   "copy_pte_range",
-  function* (w: MmWorld, dst_mm: mm_struct, src_mm: mm_struct, addr: number, end: number): Gen<void> {
-    const dst_ptl = pte_lockptr(dst_mm, addr);
-    const src_ptl = pte_lockptr(src_mm, addr);
+  function* (
+    w: MmWorld,
+    dst_mm: mm_struct,
+    src_pt: pte_page,
+    addr: number,
+    end: number,
+  ): Gen<void> {
+    const dst_pt = yield* pte_alloc_map(w, dst_mm, addr); // pte_alloc_map_lock
+    const dst_ptl = dst_pt.ptl;
+    const src_ptl = src_pt.ptl;
     yield* spin_lock(dst_ptl);
     if (src_ptl !== dst_ptl) yield* spin_lock_nested(src_ptl, SINGLE_DEPTH_NESTING);
     for (let a = addr; a < end; a += PAGE_SIZE) {
-      const src = pte_offset(src_mm, a)!;
-      const dst = pte_offset(dst_mm, a)!;
+      const src = pte_of(src_pt, a);
+      const dst = pte_of(dst_pt, a);
       let pte = yield* READ_ONCE(src);
       if (pte.k === "none") continue;
       if (pte.k === "migration") {

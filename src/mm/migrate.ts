@@ -2,8 +2,8 @@
 
 import { type Gen, note, rmw, traced } from "../explore/index.js";
 import { READ_ONCE, spin_lock, spin_unlock, WRITE_ONCE } from "../kernel/index.js";
-import { get_page, page_add_anon_rmap, set_pte_at } from "./memory.js";
-import { hex, type MmWorld, type page, pte_lockptr, pte_offset, showPte, type vm_area_struct } from "./mm_types.js";
+import { get_page, page_add_anon_rmap, pmd_read, set_pte_at } from "./memory.js";
+import { hex, type MmWorld, type page, pte_of, showPte, type vm_area_struct } from "./mm_types.js";
 import { rmap_walk_anon, try_to_unmap } from "./rmap.js";
 import { is_migration_entry, is_swap_pte } from "./swapops.js";
 
@@ -17,11 +17,12 @@ export const remove_migration_pte = traced(
   "remove_migration_pte",
   function* (w: MmWorld, newp: page, vma: vm_area_struct, addr: number, old: page): Gen<void> {
     const mm = vma.vm_mm;
-    const ptep = pte_offset(mm, addr);
-    if (!ptep) {
+    const pt = yield* pmd_read(mm, addr); // pmd_present
+    if (!pt) {
       note(`remove_migration_pte: ${vma.name}: no page table at ${hex(addr)}`);
       return;
     }
+    const ptep = pte_of(pt, addr);
     if (w.cfg.migration_peek) {
       const peek = yield* READ_ONCE(ptep);
       if (!is_swap_pte(peek)) {
@@ -29,7 +30,7 @@ export const remove_migration_pte = traced(
         return;
       }
     }
-    const ptl = pte_lockptr(mm, addr);
+    const ptl = pt.ptl; // pte_lockptr(mm, pmd)
     yield* spin_lock(ptl);
     const pte = yield* READ_ONCE(ptep);
     if (!is_migration_entry(pte) || pte.pfn !== old.pfn) {

@@ -4,7 +4,7 @@
 // a vma's same_vma list while it is being built) are plain properties, read
 // and written by the mmap_sem holder without a step (said where it happens).
 
-import { cell, type Loc } from "../explore/index.js";
+import { cell, type Loc, ModelError } from "../explore/index.js";
 import {
   init_rwsem,
   type mutex,
@@ -97,8 +97,13 @@ export interface mm_struct {
   readonly page_table_lock: spinlock_t;
   /** The ordered VMA set (mm->mmap list / rb-tree): changed and read only under mmap_sem. */
   mmap: vm_area_struct[];
-  /** pmd entries: page-table pages by PMD region base; absent = pmd_none. Changed only under mmap_sem. */
-  readonly pmd: Map<number, pte_page>;
+  /**
+   * The pmd entries, one cell per PMD region of the model's address space
+   * (MM_PMDS regions from 0): the page-table page, or null (pmd_none).
+   * Populated by __pte_alloc under page_table_lock and read locklessly by the
+   * fault path and the rmap walkers, so every read and write is a step.
+   */
+  readonly pmd: readonly Loc<pte_page | null>[];
 }
 
 /** struct vm_area_struct. */
@@ -174,37 +179,58 @@ export function mm_alloc(w: MmWorld): mm_struct {
     mmap_sem: init_rwsem(`${name}.mmap_sem`, "mmap_sem"),
     page_table_lock: spin_lock_init(`${name}.page_table_lock`, "page_table_lock"),
     mmap: [],
-    pmd: new Map(),
+    pmd: Array.from({ length: MM_PMDS }, (_, i) =>
+      cell<pte_page | null>(`${name}.pmd[${hex(i * PMD_SIZE)}]`, null, (pt) => (pt ? "present" : "none")),
+    ),
   };
   w.mms.push(mm);
   return mm;
 }
 
-/** __pte_alloc: a new page-table page for the PMD region containing addr (pmd_populate). */
+/** The model's address space: MM_PMDS PMD regions from address 0 (0x0 to 0x7ffff). */
+export const MM_PMDS = 8;
+
+/** pmd_offset: the pmd entry (a cell) covering addr. */
+export function pmd_offset(mm: mm_struct, addr: number): Loc<pte_page | null> {
+  const i = Math.floor(addr / PMD_SIZE);
+  const pmd = mm.pmd[i];
+  if (pmd === undefined)
+    throw new ModelError(`${mm.name}: address ${hex(addr)} is outside the model's address space (0x0-${hex(MM_PMDS * PMD_SIZE - 1)})`);
+  return pmd;
+}
+
+/**
+ * pte_alloc_one: a new page-table page for the PMD region containing addr,
+ * with its split PT lock; private to the allocating thread until
+ * __pte_alloc publishes it with pmd_populate.
+ */
 export function pte_alloc_one(w: MmWorld, mm: mm_struct, addr: number): pte_page {
   const base = addr & PMD_MASK;
-  const existing = mm.pmd.get(base);
-  if (existing) return existing;
   const ptl = w.cfg.split_ptlocks ? spin_lock_init(`${mm.name}.ptl[${hex(base)}]`, "ptlock") : mm.page_table_lock;
   const pte: Loc<pte_t>[] = [];
   for (let i = 0; i < PTRS_PER_PTE; i++)
     pte.push(cell(`${mm.name}.pte[${hex(base + i * PAGE_SIZE)}]`, PTE_NONE, showPte));
-  const pt: pte_page = { base, ptl, pte };
-  mm.pmd.set(base, pt);
-  return pt;
+  return { base, ptl, pte };
 }
 
-/** pte_offset_map: the pte cell for addr, or null when the pmd is none. */
-export function pte_offset(mm: mm_struct, addr: number): Loc<pte_t> | null {
-  const pt = mm.pmd.get(addr & PMD_MASK);
-  return pt ? pt.pte[(addr - pt.base) / PAGE_SIZE] : null;
+/** pte_offset_map on a page-table page already read from its pmd: the pte cell for addr. */
+export function pte_of(pt: pte_page, addr: number): Loc<pte_t> {
+  const pte = pt.pte[(addr - pt.base) / PAGE_SIZE];
+  if (pte === undefined) throw new ModelError(`pte_offset_map: ${hex(addr)} is not under the pmd at ${hex(pt.base)}`);
+  return pte;
 }
 
-/** pte_lockptr: the PT lock covering addr. */
-export function pte_lockptr(mm: mm_struct, addr: number): spinlock_t {
-  const pt = mm.pmd.get(addr & PMD_MASK);
-  if (!pt) throw new Error(`${mm.name}: no page table for ${hex(addr)}`);
-  return pt.ptl;
+/** The pte cell for addr as the model stands, or null (tests, invariants and describe; threads read pmds with a step). */
+export function pte_now(mm: mm_struct, addr: number): Loc<pte_t> | null {
+  const pt = pmd_offset(mm, addr).v;
+  return pt === null ? null : pte_of(pt, addr);
+}
+
+/** The populated page-table pages of mm, as they stand (invariants and describe; threads read pmds with a step). */
+export function page_tables(mm: mm_struct): pte_page[] {
+  const out: pte_page[] = [];
+  for (const pmd of mm.pmd) if (pmd.v !== null) out.push(pmd.v);
+  return out;
 }
 
 /** vm_area_alloc: a vma with the given fields; not yet linked anywhere. */

@@ -6,7 +6,7 @@
 
 import { type Gen, ModelError, note, traced } from "../explore/index.js";
 import { down_write, kfree, READ_ONCE, spin_lock, spin_unlock, up_write, WRITE_ONCE } from "../kernel/index.js";
-import { zap_pte_range } from "./memory.js";
+import { pmd_read, zap_pte_range } from "./memory.js";
 import {
   __vma_link,
   __vma_unlink,
@@ -18,8 +18,7 @@ import {
   PAGE_SIZE,
   PMD_MASK,
   PMD_SIZE,
-  pte_lockptr,
-  pte_offset,
+  pte_of,
   vm_area_alloc,
   type vm_area_struct,
   vma_next,
@@ -294,7 +293,8 @@ export const do_munmap = traced(
     for (const v of gone) {
       for (let a = v.vm_start.v; a < v.vm_end.v; ) {
         const regionEnd = Math.min(v.vm_end.v, (a & PMD_MASK) + PMD_SIZE);
-        if (mm.pmd.has(a & PMD_MASK)) yield* zap_pte_range(w, mm, a, regionEnd);
+        const pt = yield* pmd_read(mm, a); // zap_pmd_range: pmd_none_or_clear_bad
+        if (pt) yield* zap_pte_range(w, pt, a, regionEnd);
         a = regionEnd;
       }
     }
@@ -335,11 +335,13 @@ export const change_protection = traced(
   function* (w: MmWorld, mm: mm_struct, start: number, end: number, newflags: number): Gen<void> {
     void w;
     void newflags;
-    const ptl = pte_lockptr(mm, start);
+    // change_pmd_range: pmd_none_or_clear_bad, then change_pte_range under the PT lock
+    const pt = yield* pmd_read(mm, start);
+    if (!pt) return;
+    const ptl = pt.ptl;
     yield* spin_lock(ptl);
     for (let a = start; a < end; a += PAGE_SIZE) {
-      const ptep = pte_offset(mm, a);
-      if (!ptep) continue;
+      const ptep = pte_of(pt, a);
       const pte = yield* READ_ONCE(ptep);
       if (pte.k === "migration" && pte.write) yield* WRITE_ONCE(ptep, { ...pte, write: false });
     }

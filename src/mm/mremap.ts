@@ -2,7 +2,7 @@
 
 import { choose, type Gen, note, traced } from "../explore/index.js";
 import { down_write, READ_ONCE, spin_lock, spin_lock_nested, spin_unlock, up_write } from "../kernel/index.js";
-import { ptep_get_and_clear, SINGLE_DEPTH_NESTING, set_pte_at } from "./memory.js";
+import { __pte_alloc, pmd_read, ptep_get_and_clear, SINGLE_DEPTH_NESTING, set_pte_at } from "./memory.js";
 import {
   find_vma,
   hex,
@@ -11,9 +11,8 @@ import {
   PAGE_SIZE,
   PMD_MASK,
   PMD_SIZE,
-  pte_alloc_one,
-  pte_lockptr,
-  pte_offset,
+  pte_of,
+  type pte_page,
   showPte,
   type vm_area_struct,
 } from "./mm_types.js";
@@ -31,9 +30,11 @@ export const move_ptes = traced(
   function* (
     w: MmWorld,
     vma: vm_area_struct,
+    old_pt: pte_page,
     old_addr: number,
     old_end: number,
     _new_vma: vm_area_struct,
+    new_pt: pte_page,
     new_addr: number,
     need_rmap_locks: boolean,
   ): Gen<void> {
@@ -43,13 +44,13 @@ export const move_ptes = traced(
       av !== null &&
       (w.cfg.move_ptes_rmap_lock === "always" || (w.cfg.move_ptes_rmap_lock === "need_rmap_locks" && need_rmap_locks));
     if (rmap_lock && av) yield* anon_vma_lock(w, av);
-    const old_ptl = pte_lockptr(mm, old_addr);
-    const new_ptl = pte_lockptr(mm, new_addr);
+    const old_ptl = old_pt.ptl;
+    const new_ptl = new_pt.ptl;
     yield* spin_lock(old_ptl);
     if (new_ptl !== old_ptl) yield* spin_lock_nested(new_ptl, SINGLE_DEPTH_NESTING);
     for (; old_addr < old_end; old_addr += PAGE_SIZE, new_addr += PAGE_SIZE) {
-      const old_pte = pte_offset(mm, old_addr)!;
-      const new_pte = pte_offset(mm, new_addr)!;
+      const old_pte = pte_of(old_pt, old_addr);
+      const new_pte = pte_of(new_pt, new_addr);
       const cur = yield* READ_ONCE(old_pte);
       if (cur.k === "none") continue;
       const pte = yield* ptep_get_and_clear(old_pte);
@@ -63,19 +64,26 @@ export const move_ptes = traced(
   },
 );
 
-/** mm/mremap.c, v3.0: alloc_new_pmd — may fail (ENOMEM) when a page-table page must be allocated. */
-const alloc_new_pmd = traced("alloc_new_pmd", function* (w: MmWorld, mm: mm_struct, addr: number): Gen<boolean> {
-  if (mm.pmd.has(addr & PMD_MASK)) return true;
-  if (w.alloc_may_fail) {
-    const fail = (yield choose(2, `alloc_new_pmd(${hex(addr)}) fails`)) === 1;
-    if (fail) {
-      note(`alloc_new_pmd: no memory for the page table at ${hex(addr & PMD_MASK)}`);
-      return false;
+/**
+ * mm/mremap.c, v3.0: alloc_new_pmd — `pmd_none(*pmd) && __pte_alloc(...)`;
+ * returns the page-table page, or null when __pte_alloc fails (ENOMEM:
+ * pte_alloc_one found no memory, a `choose` in scenarios about that path).
+ */
+const alloc_new_pmd = traced(
+  "alloc_new_pmd",
+  function* (w: MmWorld, mm: mm_struct, addr: number): Gen<pte_page | null> {
+    const pt = yield* pmd_read(mm, addr);
+    if (pt) return pt;
+    if (w.alloc_may_fail) {
+      const fail = (yield choose(2, `alloc_new_pmd(${hex(addr)}) fails`)) === 1;
+      if (fail) {
+        note(`alloc_new_pmd: no memory for the page table at ${hex(addr & PMD_MASK)}`);
+        return null;
+      }
     }
-  }
-  pte_alloc_one(w, mm, addr);
-  return true;
-});
+    return yield* __pte_alloc(w, mm, addr);
+  },
+);
 
 /** mm/mremap.c, v3.0: move_page_tables — per PMD extent; returns how much it moved. */
 export const move_page_tables = traced(
@@ -96,11 +104,13 @@ export const move_page_tables = traced(
       let next = (old_addr + PMD_SIZE) & PMD_MASK;
       if (next - 1 > old_end) next = old_end;
       extent = next - old_addr;
-      if (!mm.pmd.has(old_addr & PMD_MASK)) continue; // get_old_pmd: none
-      if (!(yield* alloc_new_pmd(w, mm, new_addr))) break;
+      const old_pt = yield* pmd_read(mm, old_addr); // get_old_pmd
+      if (!old_pt) continue;
+      const new_pt = yield* alloc_new_pmd(w, mm, new_addr);
+      if (!new_pt) break;
       next = (new_addr + PMD_SIZE) & PMD_MASK;
       if (extent > next - new_addr) extent = next - new_addr;
-      yield* move_ptes(w, vma, old_addr, old_addr + extent, new_vma, new_addr, need_rmap_locks);
+      yield* move_ptes(w, vma, old_pt, old_addr, old_addr + extent, new_vma, new_pt, new_addr, need_rmap_locks);
     }
     return len + old_addr - old_end;
   },

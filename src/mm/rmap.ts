@@ -13,7 +13,7 @@ import {
   type spinlock_t,
   WRITE_ONCE,
 } from "../kernel/index.js";
-import { page_remove_rmap, ptep_get_and_clear, put_page, set_pte_at } from "./memory.js";
+import { page_remove_rmap, pmd_read, ptep_get_and_clear, put_page, set_pte_at } from "./memory.js";
 import {
   type anon_vma,
   anon_vma_alloc,
@@ -23,8 +23,7 @@ import {
   type MmWorld,
   PAGE_SIZE,
   type page,
-  pte_lockptr,
-  pte_offset,
+  pte_of,
   VM_STACK_INCOMPLETE_SETUP,
   type vm_area_struct,
 } from "./mm_types.js";
@@ -245,10 +244,11 @@ export const try_to_unmap_one = traced(
   "try_to_unmap_one",
   function* (_w: MmWorld, p: page, vma: vm_area_struct, address: number): Gen<void> {
     const mm = vma.vm_mm;
-    const ptep = pte_offset(mm, address);
-    if (!ptep) return;
-    // page_check_address: takes the PT lock, checks the pte maps this page
-    const ptl = pte_lockptr(mm, address);
+    // page_check_address: the pmd read (pmd_present), then the PT lock, then a check that the pte maps this page
+    const pt = yield* pmd_read(mm, address);
+    if (!pt) return;
+    const ptep = pte_of(pt, address);
+    const ptl = pt.ptl;
     yield* spin_lock(ptl);
     const pte = yield* READ_ONCE(ptep);
     if (pte.k !== "present" || pte.pfn !== p.pfn) {

@@ -80,8 +80,18 @@ export class Session<W> {
     this.monitors = monitors ?? (program.monitors ? program.monitors() : []);
   }
 
+  /** Objects the first execution's setup() allocated: every execution's setup must allocate as many. */
+  setupAllocs = -1;
+
   newExecution(record = false): Execution<W> {
-    return new Execution(this.program, { monitors: this.monitors, record });
+    const ex = new Execution(this.program, { monitors: this.monitors, record });
+    if (this.setupAllocs < 0) this.setupAllocs = ex.setupAllocs;
+    else if (ex.setupAllocs !== this.setupAllocs)
+      throw new ModelError(
+        `${this.program.name} is not deterministic: setup() allocated ${this.setupAllocs} objects on the first run and ` +
+          `${ex.setupAllocs} on another; keep all state in setup() and use choose() for nondeterminism`,
+      );
+    return ex;
   }
 
   /**

@@ -51,7 +51,7 @@
 // never matters; nor for programs without violations.
 
 import { type Access, conflict, dependent, isBlocking, locOf, makeAccess, NO_LOC, writeOf } from "../dependence.js";
-import { choiceAlt, choiceTid, type Execution, encodeChoice } from "../execution.js";
+import { choiceAlt, choiceTid, type Execution, encodeChoice, ID_STRIDE } from "../execution.js";
 import { K, type Loc, type LockObj, type Op } from "../ops.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
@@ -149,6 +149,9 @@ class Explorer<W> {
   /** Per location slot (id + 2): last write and newest read since it, as event positions. */
   private readonly lastW: number[] = [];
   private readonly lastR: number[] = [];
+  /** History slots of the objects threads allocated, by id (see slot). */
+  private readonly threadSlots = new Map<number, number>();
+  private nextSlot = 0;
   /** Per thread: its last event and the spawn that created it, as positions. */
   private readonly lastEv: number[] = [];
   private readonly spawnEv: number[] = [];
@@ -401,8 +404,22 @@ class Explorer<W> {
     return root;
   }
 
+  /**
+   * The history slot of a location: setup's objects (ids below ID_STRIDE) and
+   * the pseudo-locations sit at id + 2; an object a thread allocated, whose id
+   * is sparse, gets the next free slot past setup's on first sight, kept for
+   * the whole exploration (its id names the same object in every execution).
+   */
   private slot(loc: number): number {
-    const i = loc + 2;
+    let i: number;
+    if (loc < ID_STRIDE) i = loc + 2;
+    else {
+      const known = this.threadSlots.get(loc);
+      if (known !== undefined) return known;
+      if (this.threadSlots.size === 0) this.nextSlot = Math.max(this.nextSlot, this.s.setupAllocs + 2);
+      i = this.nextSlot++;
+      this.threadSlots.set(loc, i);
+    }
     while (this.lastW.length <= i) {
       this.lastW.push(-1);
       this.lastR.push(-1);
@@ -515,13 +532,13 @@ class Explorer<W> {
     const a = e.acc;
     if (a.freed !== null) {
       for (let i = a.freed.length - 1; i >= 0; i--) {
-        const sl = a.freed[i] + 2;
+        const sl = this.slot(a.freed[i]);
         this.lastW[sl] = (e.savedW as number[])[i];
         this.lastR[sl] = (e.savedR as number[])[i];
       }
     }
     if (a.loc !== NO_LOC) {
-      const sl = a.loc + 2;
+      const sl = this.slot(a.loc);
       if (a.write) this.lastW[sl] = e.prevW;
       this.lastR[sl] = e.prevR;
     }

@@ -1,0 +1,218 @@
+// Seeded random programs whose threads allocate, for the differential oracle
+// (dpor against dfs): threads make objects (a cell and a lock each) in their
+// own code, publish them through shared pointer cells, read and write and
+// lock what other threads published, free them directly or from a spawned
+// callback (as call_rcu does), spawn children that inherit the object they
+// hold, and join them. Object identities must not depend on the interleaving
+// (Execution.allocId): with a global allocation counter, dpor confuses the
+// objects of two allocating threads once it reorders them.
+
+import { type Access, makeAccess, NO_LOC } from "../src/explore/dependence.js";
+import {
+  cell,
+  free,
+  type Gen,
+  join,
+  K,
+  type Loc,
+  LockKind,
+  type LockObj,
+  load,
+  lock,
+  mulberry32,
+  newLock,
+  type Op,
+  type Program,
+  type Rng,
+  rmw,
+  spawn,
+  store,
+  type Thread,
+  threadId,
+  unlock,
+  Violation,
+} from "../src/explore/index.js";
+
+export interface Obj {
+  readonly name: string;
+  readonly f: Loc<number>;
+  readonly l: LockObj;
+}
+
+export type AInstr =
+  | { readonly k: "new" }
+  | { readonly k: "pub"; readonly p: number }
+  | { readonly k: "get"; readonly p: number }
+  | { readonly k: "oload" }
+  | { readonly k: "ostore"; readonly val: number }
+  | { readonly k: "ocs" }
+  | { readonly k: "kfree" }
+  | { readonly k: "rcufree" }
+  | { readonly k: "xload" }
+  | { readonly k: "xstore"; readonly val: number }
+  | { readonly k: "spawn"; readonly body: readonly AInstr[] }
+  | { readonly k: "join" }
+  | { readonly k: "assert"; readonly not: number };
+
+export interface ASpec {
+  readonly seed: number;
+  /** Shared pointer cells. */
+  readonly ptrs: number;
+  readonly threads: readonly (readonly AInstr[])[];
+}
+
+interface TLocal {
+  obj: Obj | null;
+  reg: number;
+  made: number;
+  kids: number[];
+}
+
+export interface AWorld {
+  readonly x: Loc<number>;
+  readonly p: Loc<Obj | null>[];
+  /** Per thread name: what it last read (the final state includes it). */
+  readonly regs: Map<string, number>;
+  readonly log: Access[];
+}
+
+/** A random allocating program, determined by its seed. */
+export function randomAllocSpec(seed: number): ASpec {
+  const rng = mulberry32(seed);
+  const int = (n: number) => Math.floor(rng() * n);
+  const ptrs = 1 + int(2);
+  const nThreads = 2 + int(2);
+  const threads: AInstr[][] = [];
+  for (let t = 0; t < nThreads; t++) threads.push(ablock(rng, 2 + int(5 - nThreads), ptrs, 0));
+  return { seed, ptrs, threads };
+}
+
+function ablock(rng: Rng, steps: number, ptrs: number, nest: number): AInstr[] {
+  const int = (n: number) => Math.floor(rng() * n);
+  const out: AInstr[] = [];
+  // Objects are made after a shared step as often as not: a thread's first
+  // allocations (before its first op) happen in a fixed order anyway.
+  if (rng() < 0.3) out.push({ k: "new" });
+  for (let i = 0; i < steps; i++) {
+    const r = rng();
+    if (r < 0.1) out.push({ k: "new" });
+    else if (r < 0.2) out.push({ k: "xload" }, { k: "new" });
+    else if (r < 0.3) out.push({ k: "pub", p: int(ptrs) });
+    else if (r < 0.42) out.push({ k: "get", p: int(ptrs) });
+    else if (r < 0.5) out.push({ k: "oload" });
+    else if (r < 0.58) out.push({ k: "ostore", val: 1 + int(2) });
+    else if (r < 0.66) out.push({ k: "ocs" });
+    else if (r < 0.71) out.push({ k: "kfree" });
+    else if (r < 0.75) out.push({ k: "rcufree" });
+    else if (r < 0.81) out.push({ k: "xload" });
+    else if (r < 0.86) out.push({ k: "xstore", val: 1 + int(2) });
+    else if (r < 0.93 && nest === 0) {
+      out.push({ k: "spawn", body: ablock(rng, 1 + int(2), ptrs, nest + 1) });
+      if (rng() < 0.6) out.push({ k: "join" });
+    } else out.push({ k: "get", p: int(ptrs) });
+    if (rng() < 0.08) out.push({ k: "assert", not: 1 + int(2) });
+  }
+  return out;
+}
+
+export function allocProgram(spec: ASpec): Program<AWorld> {
+  return {
+    name: `random-alloc#${spec.seed}`,
+    setup: () => ({
+      x: cell("x", 0),
+      p: Array.from({ length: spec.ptrs }, (_, i) => cell<Obj | null>(`p${i}`, null, (o) => o?.name ?? "NULL")),
+      regs: new Map(),
+      log: [],
+    }),
+    threads: spec.threads.map((body, t) => ({
+      name: `T${t}`,
+      run: (w: AWorld): Thread => arun(w, `T${t}`, body, null),
+    })),
+  };
+}
+
+function* arun(w: AWorld, name: string, body: readonly AInstr[], inherited: Obj | null): Gen {
+  const me: TLocal = { obj: inherited, reg: 0, made: 0, kids: [] };
+  const tid = threadId();
+  /** Performs one op and logs the event it was, as the dependence relation sees it. */
+  function* step(op: Op): Gen<unknown> {
+    const res: unknown = yield op;
+    let write = true;
+    let freed: number[] | null = null;
+    let loc = op.t === null ? NO_LOC : op.t.id;
+    if (op.k === K.Load) write = false;
+    else if (op.k === K.Free) {
+      freed = (op.a as readonly Loc[]).map((c) => c.id);
+      write = false;
+    } else if (op.k === K.Spawn) loc = -2;
+    else if (op.k === K.Join) {
+      loc = NO_LOC;
+      write = false;
+    }
+    w.log.push(makeAccess(tid, 0, loc, write, freed, false));
+    return res;
+  }
+  for (const ins of body) yield* exec(ins);
+  w.regs.set(name, me.reg);
+
+  function* exec(ins: AInstr): Gen {
+    const o = me.obj;
+    switch (ins.k) {
+      case "new": {
+        const n = `${name}.o${me.made++}`;
+        me.obj = { name: n, f: cell(`${n}.f`, 0), l: newLock(`${n}.l`, LockKind.Mutex, "obj.l") };
+        break;
+      }
+      case "pub":
+        yield* step(store(w.p[ins.p], o));
+        break;
+      case "get":
+        me.obj = (yield* step(load(w.p[ins.p]))) as Obj | null;
+        break;
+      case "oload":
+        if (o) me.reg = (yield* step(load(o.f))) as number;
+        break;
+      case "ostore":
+        if (o) yield* step(store(o.f, ins.val));
+        break;
+      case "ocs":
+        if (o) {
+          yield* step(lock(o.l));
+          me.reg = (yield* step(rmw(o.f, (v: number) => v + 1))) as number;
+          yield* step(unlock(o.l));
+        }
+        break;
+      case "kfree":
+        if (o) yield* step(free([o.f as Loc, o.l as unknown as Loc], `kfree(${o.name})`));
+        break;
+      case "rcufree":
+        // call_rcu: the object is freed later, by a callback thread of its own.
+        if (o) yield* step(spawn(`${name}.rcu`, () => arun(w, `${name}.rcu`, [{ k: "kfree" }], o)));
+        break;
+      case "xload":
+        me.reg = (yield* step(load(w.x))) as number;
+        break;
+      case "xstore":
+        yield* step(store(w.x, ins.val));
+        break;
+      case "spawn": {
+        const child = `${name}.c${me.kids.length}`;
+        me.kids.push((yield* step(spawn(child, () => arun(w, child, ins.body, o)))) as number);
+        break;
+      }
+      case "join":
+        if (me.kids.length) yield* step(join(me.kids[me.kids.length - 1]));
+        break;
+      case "assert":
+        if (me.reg === ins.not) throw new Violation("assertion", `${name}: reg == ${ins.not}`);
+        break;
+    }
+  }
+}
+
+/** The final state: x, what each pointer cell points to with its field, and every thread's register. */
+export function allocFinalState(w: AWorld): string {
+  const ptrs = w.p.map((c) => (c.v === null ? "NULL" : `${c.v.name}=${c.v.f.freed === null ? c.v.f.v : "freed"}`));
+  const regs = [...w.regs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([n, r]) => `${n}:${r}`);
+  return `${w.x.v}|${ptrs.join(",")}|${regs.join(",")}`;
+}
