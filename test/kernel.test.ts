@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findScenario, findVariant } from "../src/catalogue/index.js";
-import { cell, explore, type Loc, type Program } from "../src/explore/index.js";
+import { cell, explore, type Loc, type Program, runInSetup } from "../src/explore/index.js";
 import {
   atomic_dec,
   atomic_inc,
@@ -164,14 +164,14 @@ test("kmem_cache_free makes later accesses use-after-free; a typesafe cache hand
     name: "slab",
     setup: () => {
       const cache = kmem_cache_create<Obj>("obj_cache", flags, (id) => ({ val: cell(`obj${id}.val`, 0) }));
-      return { cache, obj: kmem_cache_alloc(cache), again: cell<Obj | null>("again", null) };
+      return { cache, obj: runInSetup(kmem_cache_alloc(cache)), again: cell<Obj | null>("again", null) };
     },
     threads: [
       {
         name: "T",
         run: function* (w) {
           yield* kmem_cache_free(w.cache, w.obj);
-          const o = kmem_cache_alloc(w.cache);
+          const o = yield* kmem_cache_alloc(w.cache);
           yield* WRITE_ONCE(w.again, o);
           yield* READ_ONCE(w.obj.val);
         },

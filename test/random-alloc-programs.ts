@@ -76,38 +76,62 @@ export interface AWorld {
   readonly log: Access[];
 }
 
-/** A random allocating program, determined by its seed. */
-export function randomAllocSpec(seed: number): ASpec {
+/**
+ * Two families. "dense": three threads that each allocate between shared
+ * steps and touch what they made, over one pointer cell: the shape that
+ * exposed interleaving-dependent identities (with a global allocation
+ * counter dpor runs sleep-set blocked executions here, and loses traces on
+ * four threads). "rich": frees (direct and from a spawned callback, as
+ * call_rcu does), locks inside objects, spawned children that inherit an
+ * object, joins, and assertions.
+ */
+export type AllocFamily = "dense" | "rich";
+
+/** A random allocating program, determined by its seed and family. */
+export function randomAllocSpec(seed: number, family: AllocFamily): ASpec {
   const rng = mulberry32(seed);
   const int = (n: number) => Math.floor(rng() * n);
+  const threads: AInstr[][] = [];
+  if (family === "dense") {
+    for (let t = 0; t < 3; t++) threads.push(denseBlock(rng, 1 + int(3)));
+    return { seed, ptrs: 1, threads };
+  }
   const ptrs = 1 + int(2);
   const nThreads = 2 + int(2);
-  const threads: AInstr[][] = [];
-  for (let t = 0; t < nThreads; t++) threads.push(ablock(rng, 2 + int(5 - nThreads), ptrs, 0));
+  for (let t = 0; t < nThreads; t++) threads.push(richBlock(rng, 1 + int(3), ptrs, 0));
   return { seed, ptrs, threads };
 }
 
-function ablock(rng: Rng, steps: number, ptrs: number, nest: number): AInstr[] {
-  const int = (n: number) => Math.floor(rng() * n);
+function denseBlock(rng: Rng, steps: number): AInstr[] {
   const out: AInstr[] = [];
-  // Objects are made after a shared step as often as not: a thread's first
-  // allocations (before its first op) happen in a fixed order anyway.
-  if (rng() < 0.3) out.push({ k: "new" });
   for (let i = 0; i < steps; i++) {
     const r = rng();
-    if (r < 0.1) out.push({ k: "new" });
-    else if (r < 0.2) out.push({ k: "xload" }, { k: "new" });
-    else if (r < 0.3) out.push({ k: "pub", p: int(ptrs) });
-    else if (r < 0.42) out.push({ k: "get", p: int(ptrs) });
-    else if (r < 0.5) out.push({ k: "oload" });
-    else if (r < 0.58) out.push({ k: "ostore", val: 1 + int(2) });
-    else if (r < 0.66) out.push({ k: "ocs" });
-    else if (r < 0.71) out.push({ k: "kfree" });
-    else if (r < 0.75) out.push({ k: "rcufree" });
-    else if (r < 0.81) out.push({ k: "xload" });
-    else if (r < 0.86) out.push({ k: "xstore", val: 1 + int(2) });
-    else if (r < 0.93 && nest === 0) {
-      out.push({ k: "spawn", body: ablock(rng, 1 + int(2), ptrs, nest + 1) });
+    if (r < 0.35) out.push({ k: "xload" }, { k: "new" }, { k: "ostore", val: 1 });
+    else if (r < 0.5) out.push({ k: "xstore", val: rng() < 0.5 ? 1 : 2 }, { k: "new" });
+    else if (r < 0.65) out.push({ k: "pub", p: 0 });
+    else if (r < 0.8) out.push({ k: "get", p: 0 }, { k: "ostore", val: 2 });
+    else if (r < 0.9) out.push({ k: "oload" });
+    else out.push({ k: "xstore", val: 1 });
+  }
+  return out;
+}
+
+function richBlock(rng: Rng, steps: number, ptrs: number, nest: number): AInstr[] {
+  const int = (n: number) => Math.floor(rng() * n);
+  const out: AInstr[] = [];
+  for (let i = 0; i < steps; i++) {
+    const r = rng();
+    if (r < 0.2) out.push({ k: "xload" }, { k: "new" }, { k: "ostore", val: 1 });
+    else if (r < 0.28) out.push({ k: "new" });
+    else if (r < 0.36) out.push({ k: "pub", p: int(ptrs) });
+    else if (r < 0.46) out.push({ k: "get", p: int(ptrs) }, rng() < 0.5 ? { k: "ostore", val: 2 } : { k: "ocs" });
+    else if (r < 0.52) out.push({ k: "oload" });
+    else if (r < 0.6) out.push({ k: "ocs" });
+    else if (r < 0.66) out.push({ k: "kfree" });
+    else if (r < 0.71) out.push({ k: "rcufree" });
+    else if (r < 0.77) out.push({ k: "xstore", val: 1 + int(2) });
+    else if (r < 0.87 && nest === 0) {
+      out.push({ k: "spawn", body: richBlock(rng, 1 + int(2), ptrs, nest + 1) });
       if (rng() < 0.6) out.push({ k: "join" });
     } else out.push({ k: "get", p: int(ptrs) });
     if (rng() < 0.08) out.push({ k: "assert", not: 1 + int(2) });

@@ -68,6 +68,8 @@ export function currentExecution(): Execution {
 const DEFAULT_MAX_STEPS = 1000;
 /** Ids below ID_STRIDE are setup's; a thread's objects get ids from (tid + 1)·ID_STRIDE (see Execution.allocId). */
 export const ID_STRIDE = 2 ** 21;
+/** Keyed objects (Execution.keyed) get ids from here: past every thread's range (thread ids stay below 1024). */
+const KEYED_BASE = 1025 * ID_STRIDE;
 /** Thread id of the code run by runInline (not a schedulable thread). */
 const SETUP_TID = -2;
 
@@ -141,6 +143,30 @@ export class Execution<W = unknown> {
     }
     if (t.allocs === ID_STRIDE) throw new ModelError(`thread ${t.name}: more than ${ID_STRIDE} objects`);
     return (t.id + 1) * ID_STRIDE + t.allocs++;
+  }
+
+  /** Keyed objects of this execution, by key (see keyed). */
+  private keyedObjs: Map<string, unknown> | null = null;
+  private keyedIds: Map<number, string> | null = null;
+
+  /**
+   * The object named `key` in this execution, made by `make(id)` on first use
+   * by whichever thread or setup gets there first. Its identity is a hash of
+   * the key, so it is the same whoever makes it: for per-thread or global
+   * state that kernel primitives create lazily (RCU's reader counts), where an
+   * allocation identity would depend on which thread came first.
+   */
+  keyed<T>(key: string, make: (id: number) => T): T {
+    const objs = (this.keyedObjs ??= new Map());
+    if (objs.has(key)) return objs.get(key) as T;
+    const id = KEYED_BASE + fnv1a(key);
+    const ids = (this.keyedIds ??= new Map());
+    const other = ids.get(id);
+    if (other !== undefined) throw new ModelError(`keyed objects "${other}" and "${key}" hash alike; rename one`);
+    ids.set(id, key);
+    const obj = make(id);
+    objs.set(key, obj);
+    return obj;
   }
 
   registerLock(l: LockObj): void {
@@ -613,6 +639,13 @@ export class Execution<W = unknown> {
     }
     return out;
   }
+}
+
+/** FNV-1a, 32 bits: a key's hash, the same in every process. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 function signature(op: Op): number {

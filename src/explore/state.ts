@@ -1,5 +1,6 @@
 // Creating shared state and annotating threads, from setup() or thread code.
 
+import { SPAWN_LOC } from "./dependence.js";
 import { currentExecution } from "./execution.js";
 import type { Gen, Loc, LockKind, LockObj } from "./ops.js";
 
@@ -8,6 +9,27 @@ export function cell<T>(name: string, v: T, show?: (v: T) => string): Loc<T> {
   const ex = currentExecution();
   // One object shape for every cell (show always present) keeps the executor's accesses monomorphic.
   return { id: ex.allocId(), name, v, freed: null, show };
+}
+
+/**
+ * The cell named `key` in the current execution, made with value `v` on first
+ * use by whoever gets there first; the same cell, with the same identity,
+ * whichever thread that is (see Execution.keyed).
+ */
+export function keyedCell<T>(key: string, name: string, v: T, show?: (v: T) => string): Loc<T> {
+  return currentExecution().keyed(key, (id): Loc<T> => ({ id, name, v, freed: null, show }));
+}
+
+/**
+ * The thread table as a location: spawns write it (thread ids follow spawn
+ * order), so a load of it orders a scan of every thread (synchronize_rcu's)
+ * against every spawn. Its value means nothing.
+ */
+export const THREAD_TABLE: Loc<null> = { id: SPAWN_LOC, name: "thread table", v: null, freed: null, show: undefined };
+
+/** The ids of every thread the current execution has, in spawn order (after a load of THREAD_TABLE). */
+export function threadIds(): number[] {
+  return currentExecution().threads.map((t) => t.id);
 }
 
 /** A new lock in the current execution; `cls` is its lockdep class (defaults to the name). */

@@ -5,80 +5,82 @@
 
 import {
   awaitOp,
-  cell,
   currentExecution,
   type Gen,
+  keyedCell,
   type Loc,
   load,
   spawn,
   store,
+  THREAD_TABLE,
   type Thread,
   threadId,
+  threadIds,
 } from "../explore/index.js";
 
-interface RcuState {
-  /** Per thread: a sequence number, odd while inside a read-side section. */
-  readonly readers: Map<number, Loc<number>>;
-  /** Thread-local nesting depth (only the owning thread touches its entry). */
-  readonly nesting: Map<number, number>;
-}
+/** Thread-local nesting depths, by execution and thread (only the owning thread touches its entry). */
+const nestings = new WeakMap<object, Map<number, number>>();
 
-const states = new WeakMap<object, RcuState>();
-
-function rcu(): RcuState {
+function nesting(): Map<number, number> {
   const ex = currentExecution();
-  let s = states.get(ex);
-  if (!s) {
-    s = { readers: new Map(), nesting: new Map() };
-    states.set(ex, s);
+  let m = nestings.get(ex);
+  if (!m) {
+    m = new Map();
+    nestings.set(ex, m);
   }
-  return s;
+  return m;
 }
 
-function readerCell(s: RcuState, tid: number): Loc<number> {
-  let c = s.readers.get(tid);
-  if (!c) {
-    c = cell(`rcu_reader[${tid}]`, 0, (v) => (v & 1 ? "in read-side section" : "quiescent"));
-    s.readers.set(tid, c);
-  }
-  return c;
+/**
+ * A thread's reader count: a sequence number, odd inside a read-side section.
+ * Keyed by thread, so the reader and synchronize_rcu name the same cell
+ * whichever of them makes it first.
+ */
+function readerCell(tid: number): Loc<number> {
+  return keyedCell(`rcu_reader[${tid}]`, `rcu_reader[${tid}]`, 0, (v) =>
+    v & 1 ? "in read-side section" : "quiescent",
+  );
 }
 
 export function* rcu_read_lock(): Gen<void> {
-  const s = rcu();
+  const n = nesting();
   const tid = threadId();
-  const depth = s.nesting.get(tid) ?? 0;
-  s.nesting.set(tid, depth + 1);
+  const depth = n.get(tid) ?? 0;
+  n.set(tid, depth + 1);
   if (depth === 0) {
-    const c = readerCell(s, tid);
+    const c = readerCell(tid);
+    // Only this thread writes its count, so reading it without a step is exact.
     yield store(c, c.v + 1);
   }
 }
 
 export function* rcu_read_unlock(): Gen<void> {
-  const s = rcu();
+  const n = nesting();
   const tid = threadId();
-  const depth = s.nesting.get(tid) ?? 0;
+  const depth = n.get(tid) ?? 0;
   if (depth === 0) throw new Error("rcu_read_unlock() without rcu_read_lock()");
-  s.nesting.set(tid, depth - 1);
+  n.set(tid, depth - 1);
   if (depth === 1) {
-    const c = readerCell(s, tid);
+    const c = readerCell(tid);
     yield store(c, c.v + 1);
   }
 }
 
 /** True while the running thread is inside a read-side section (rcu_read_lock_held). */
 export function rcu_read_lock_held(): boolean {
-  return (rcu().nesting.get(threadId()) ?? 0) > 0;
+  return (nesting().get(threadId()) ?? 0) > 0;
 }
 
 /** Waits until every read-side section that began before the call has ended. */
 export function* synchronize_rcu(): Gen<void> {
-  const s = rcu();
   const self = threadId();
-  if ((s.nesting.get(self) ?? 0) > 0) throw new Error("synchronize_rcu() inside rcu_read_lock(): a self-deadlock");
-  for (const [tid, c] of [...s.readers.entries()]) {
+  if ((nesting().get(self) ?? 0) > 0) throw new Error("synchronize_rcu() inside rcu_read_lock(): a self-deadlock");
+  // Every thread's count is read, in a step each: a thread spawned after this
+  // load of the thread table starts its sections after the grace period did.
+  yield load(THREAD_TABLE);
+  for (const tid of threadIds()) {
     if (tid === self) continue;
+    const c = readerCell(tid);
     const seq = (yield load(c)) as number;
     if (seq & 1) yield awaitOp(c, (v: number) => v !== seq, `grace period (reader ${tid})`);
   }

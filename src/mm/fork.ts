@@ -3,15 +3,7 @@
 import { type Gen, note, traced } from "../explore/index.js";
 import { down_write, down_write_nested, up_write } from "../kernel/index.js";
 import { copy_pte_range, pmd_read } from "./memory.js";
-import {
-  __vma_link,
-  type MmWorld,
-  mm_alloc,
-  type mm_struct,
-  PMD_MASK,
-  PMD_SIZE,
-  vm_area_alloc,
-} from "./mm_types.js";
+import { __vma_link, type MmWorld, mm_alloc, type mm_struct, PMD_MASK, PMD_SIZE, vm_area_alloc } from "./mm_types.js";
 import { anon_vma_fork } from "./rmap.js";
 
 // kernel/fork.c, v2.6.34: dup_mmap — per vma: copy it, anon_vma_fork, link it, copy_page_range

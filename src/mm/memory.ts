@@ -208,13 +208,7 @@ export const zap_pte_range = traced(
 /** Copies the ptes of [addr, end) from `src_pt` (the source pmd copy_pmd_range found present) into dst_mm. */
 export const copy_pte_range = traced(
   "copy_pte_range",
-  function* (
-    w: MmWorld,
-    dst_mm: mm_struct,
-    src_pt: pte_page,
-    addr: number,
-    end: number,
-  ): Gen<void> {
+  function* (w: MmWorld, dst_mm: mm_struct, src_pt: pte_page, addr: number, end: number): Gen<void> {
     const dst_pt = yield* pte_alloc_map(w, dst_mm, addr); // pte_alloc_map_lock
     const dst_ptl = dst_pt.ptl;
     const src_ptl = src_pt.ptl;

@@ -195,7 +195,9 @@ export function pmd_offset(mm: mm_struct, addr: number): Loc<pte_page | null> {
   const i = Math.floor(addr / PMD_SIZE);
   const pmd = mm.pmd[i];
   if (pmd === undefined)
-    throw new ModelError(`${mm.name}: address ${hex(addr)} is outside the model's address space (0x0-${hex(MM_PMDS * PMD_SIZE - 1)})`);
+    throw new ModelError(
+      `${mm.name}: address ${hex(addr)} is outside the model's address space (0x0-${hex(MM_PMDS * PMD_SIZE - 1)})`,
+    );
   return pmd;
 }
 
