@@ -13,9 +13,11 @@ export interface TState {
   /** The op the thread will perform next; null once finished. */
   op: Op | null;
   done: boolean;
+  /** Stopped at a violation it hit (all-violations mode), holding what it held, as an oopsed task does. */
+  died: boolean;
   steps: number;
   /** Kernel call stack, innermost last (maintained by `traced`). */
-  readonly stack: string[];
+  readonly stack: CallStack;
   /** Ids of the locks held, in acquisition order. */
   readonly held: number[];
   /** Stack at the time the pending op was yielded (recording only). */
@@ -72,7 +74,24 @@ export class Execution<W = unknown> {
   readonly threads: TState[] = [];
   /** Number of steps taken. */
   depth = 0;
+  /** The first violation (the finding; most callers need only this one). */
   violation: Violation | null = null;
+  /**
+   * Every distinct violation (kind and message) of this execution, in order;
+   * more than one only when `allViolations` lets the others run on.
+   */
+  readonly violations: Violation[] = [];
+  /** For each of `violations`, the number of steps after which it was raised (a schedule that long reproduces it). */
+  readonly violationAt: number[] = [];
+  /**
+   * All-violations mode: a thread that hits a violation stops there (as a task
+   * that oopses does, keeping its locks) and the others run on, so that what
+   * follows a violation is explored too. Off: the first violation ends the
+   * execution. Set before the first step (strategies set it under keepGoing).
+   */
+  allViolations = false;
+  /** Violations raised so far, duplicates included (tells step() whether the thread stepping hit one). */
+  private raised = 0;
   /** A daemon passed the step bound: the execution stops here, unfinished but not wrong. */
   cut = false;
   /** Access of the last step, for dependence: target id or -1, and whether it wrote. */
@@ -203,8 +222,15 @@ export class Execution<W = unknown> {
     // Preemptions are only shown in recorded traces; strategies count their own.
     const preempt = this.trace !== null && this.lastRan !== -1 && this.lastRan !== tid && this.isRunnable(this.lastRan);
     this.lastRan = tid;
+    const r0 = this.raised;
+    const n0 = this.violations.length;
     const res = this.apply(t, op, alt);
-    if (this.monitors.length !== 0 && isLockOp(op.k) && this.violation === null) {
+    // The executor's violations (use after free, a bad unlock) are the stepping thread's own.
+    const hit = this.raised !== r0;
+    const all = this.allViolations;
+    if (this.monitors.length !== 0 && isLockOp(op.k) && (all || this.violation === null)) {
+      // Lockdep only warns (kernel/locking/lockdep.c prints and goes on), and what it says depends on
+      // what earlier executions taught it: it never changes what the thread does next.
       for (const m of this.monitors) {
         const v = m.onLock?.(this as Execution<unknown>, tid, op, t.held);
         if (v) this.fail(v);
@@ -212,7 +238,7 @@ export class Execution<W = unknown> {
     }
     if (this.trace !== null) this.recordStep(t, op, res, preempt);
     this.depth++;
-    if (this.violation === null) {
+    if (all ? !hit : this.violation === null) {
       t.steps++;
       if (t.steps <= this.maxSteps) this.advance(t, res);
       else if (t.daemon) {
@@ -225,9 +251,14 @@ export class Execution<W = unknown> {
             `thread ${t.name} passed ${this.maxSteps} steps: a livelock, or a loop that should await`,
           ),
         );
+        if (all) die(t);
       }
+    } else if (all) die(t);
+    if (this.stepInvariants && (all || this.violation === null)) this.checkInvariants(true);
+    if (this.raised !== r0) {
+      // Whatever this step raised, a schedule that ends with it reproduces.
+      for (let i = n0; i < this.violationAt.length; i++) this.violationAt[i] = this.depth;
     }
-    if (this.stepInvariants && this.violation === null) this.checkInvariants(true);
   }
 
   /**
@@ -377,12 +408,22 @@ export class Execution<W = unknown> {
     return res;
   }
 
-  /** Records a violation; the first one wins. */
+  /** Records a violation: the first one wins, unless all-violations mode lists every distinct one. */
   fail(v: Violation): void {
-    if (this.violation !== null) return;
+    if (this.violation !== null && !this.allViolations) return;
     // A counterexample query (Program.accept) passes over the violations of executions it does not ask for.
     if (this.program.accept && !this.program.accept(this)) return;
-    this.violation = v;
+    this.raised++;
+    this.violation ??= v;
+    for (const x of this.violations) if (x.kind === v.kind && x.message === v.message) return;
+    this.violations.push(v);
+    this.violationAt.push(this.depth);
+  }
+
+  /** Whether some thread stopped at a violation (all-violations mode). */
+  someDied(): boolean {
+    for (const t of this.threads) if (t.died) return true;
+    return false;
   }
 
   /** Runs thread-local code up to the thread's next op. */
@@ -391,18 +432,22 @@ export class Execution<W = unknown> {
     const prevCur = cur;
     this.running = t;
     cur = this as Execution;
+    t.stack.resumed();
     let r: IteratorResult<Op, void>;
     try {
       r = t.gen.next(res);
     } catch (e) {
-      if (e instanceof Violation) {
-        this.fail(e);
-        t.op = null;
-        t.done = true;
-        return;
-      }
       if (e instanceof ModelError) throw e;
-      throw new ModelError(`${this.program.name}: thread ${t.name} threw: ${errText(e)}`);
+      // Code that runs before any step (a thread's code before its first yield, run as the execution is built)
+      // throws the same way in every execution: the scenario is broken, not racy.
+      if (!(e instanceof Violation) && this.lastRan === -1)
+        throw new ModelError(`${this.program.name}: thread ${t.name} threw before its first step: ${errText(e)}`);
+      // Otherwise a thread that throws in some interleaving has oopsed (a NULL dereference): a finding.
+      this.fail(e instanceof Violation ? e : oops(t, e));
+      t.op = null;
+      t.done = true;
+      t.died = true;
+      return;
     } finally {
       this.running = prevRunning;
       cur = prevCur;
@@ -594,6 +639,57 @@ export class Execution<W = unknown> {
   }
 }
 
+/** A thread stops at the violation it hit, keeping its locks (an oopsed task never releases them). */
+function die(t: TState): void {
+  t.op = null;
+  t.done = true;
+  t.died = true;
+}
+
+/**
+ * A thread's kernel call stack (`traced` pushes and pops it) that remembers
+ * where it last was deepest since it resumed: by the time an exception reaches
+ * the executor, `traced` has unwound the stack, and an oops must name the
+ * function it happened in (or, when that function had just returned from a
+ * traced callee and then threw, that callee too).
+ */
+export class CallStack extends Array<string> {
+  static override get [Symbol.species]() {
+    return Array;
+  }
+  /** The stack before the first pop since the last push or resume, innermost last. */
+  readonly peak: string[] = [];
+  private rising = true;
+
+  override push(name: string): number {
+    this.rising = true;
+    return super.push(name);
+  }
+
+  override pop(): string | undefined {
+    if (this.rising) {
+      this.rising = false;
+      const p = this.peak;
+      for (let i = 0; i < this.length; i++) p[i] = this[i];
+      p.length = this.length;
+    }
+    return super.pop();
+  }
+
+  /** The thread runs again from a yield: what it does now starts at the stack it yielded with. */
+  resumed(): void {
+    this.rising = true;
+    if (this.peak.length !== 0) this.peak.length = 0;
+  }
+}
+
+/** The violation of a thread whose code threw: the message and the kernel call stack where it happened. */
+function oops(t: TState, e: unknown): Violation {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const stack = t.stack.peak.slice().reverse();
+  return new Violation("oops", `${t.name}: ${what}`, { thread: t.name, stack });
+}
+
 function signature(op: Op): number {
   return op.k * 1_000_003 + (op.t === null ? 0 : op.t.id + 1);
 }
@@ -611,8 +707,9 @@ function newThreadState(id: number, name: string, daemon: boolean): TState {
     gen: undefined as unknown as Thread,
     op: null,
     done: false,
+    died: false,
     steps: 0,
-    stack: [],
+    stack: new CallStack(),
     held: [],
     opStack: null,
   };
