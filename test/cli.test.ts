@@ -187,6 +187,12 @@ test("a thread that dereferences NULL in one interleaving is an oops with its tr
   assert.deepEqual(line.violation.stack, ["page_address", "read_page"]);
   const replayed = mmrace("check", fixture("oops.mjs"), "--variant", "twice", "--strategy", "dfs", "--json");
   assert.equal(jsonLines(replayed.out)[0].schedule, line.schedule, "dfs and dpor show the same minimal schedule");
+  const file = join(mkdtempSync(join(tmpdir(), "mmrace-")), "oops.json");
+  assert.equal(mmrace("check", fixture("oops.mjs"), "--variant", "twice", "--trace", file).code, 1);
+  const rep = mmrace("replay", file);
+  assert.equal(rep.code, 0, rep.err);
+  assert.match(rep.out, /reproduced: .*oops\.mjs \/ twice: oops, as recorded/);
+  assert.match(rep.out, /call trace: page_address ← read_page/);
 });
 
 test("check --all-violations lists the same violation classes of the fault/munmap race with dpor as with dfs", () => {
