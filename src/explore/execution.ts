@@ -16,8 +16,8 @@ export interface TState {
   /** Stopped at a violation it hit (all-violations mode), holding what it held, as an oopsed task does. */
   died: boolean;
   steps: number;
-  /** Kernel call stack, innermost last (maintained by `traced`). */
-  readonly stack: CallStack;
+  /** Kernel call stack, innermost last (maintained by `traced`); a CallStack when recording. */
+  readonly stack: string[];
   /** Ids of the locks held, in acquisition order. */
   readonly held: number[];
   /** Stack at the time the pending op was yielded (recording only). */
@@ -66,6 +66,8 @@ export function currentExecution(): Execution {
 }
 
 const DEFAULT_MAX_STEPS = 1000;
+const NO_VIOLATIONS: readonly Violation[] = [];
+const NO_STEPS: readonly number[] = [];
 /** Thread id of the code run by runInline (not a schedulable thread). */
 const SETUP_TID = -2;
 
@@ -80,9 +82,9 @@ export class Execution<W = unknown> {
    * Every distinct violation (kind and message) of this execution, in order;
    * more than one only when `allViolations` lets the others run on.
    */
-  readonly violations: Violation[] = [];
+  violations: readonly Violation[] = NO_VIOLATIONS;
   /** For each of `violations`, the number of steps after which it was raised (a schedule that long reproduces it). */
-  readonly violationAt: number[] = [];
+  violationAt: readonly number[] = NO_STEPS;
   /**
    * All-violations mode: a thread that hits a violation stops there (as a task
    * that oopses does, keeping its locks) and the others run on, so that what
@@ -156,7 +158,7 @@ export class Execution<W = unknown> {
 
   private addThread(name: string, body: () => Thread, daemon: boolean): number {
     const id = this.threads.length;
-    const t = newThreadState(id, name, daemon);
+    const t = newThreadState(id, name, daemon, this.trace !== null);
     this.threads.push(t);
     const prevRunning = this.running;
     this.running = t;
@@ -257,7 +259,8 @@ export class Execution<W = unknown> {
     if (this.stepInvariants && (all || this.violation === null)) this.checkInvariants(true);
     if (this.raised !== r0) {
       // Whatever this step raised, a schedule that ends with it reproduces.
-      for (let i = n0; i < this.violationAt.length; i++) this.violationAt[i] = this.depth;
+      const at = this.violationAt as number[];
+      for (let i = n0; i < at.length; i++) at[i] = this.depth;
     }
   }
 
@@ -416,8 +419,9 @@ export class Execution<W = unknown> {
     this.raised++;
     this.violation ??= v;
     for (const x of this.violations) if (x.kind === v.kind && x.message === v.message) return;
-    this.violations.push(v);
-    this.violationAt.push(this.depth);
+    // Made on the first violation: most executions have none.
+    this.violations = [...this.violations, v];
+    this.violationAt = [...this.violationAt, this.depth];
   }
 
   /** Whether some thread stopped at a violation (all-violations mode). */
@@ -432,7 +436,9 @@ export class Execution<W = unknown> {
     const prevCur = cur;
     this.running = t;
     cur = this as Execution;
-    t.stack.resumed();
+    // Only a recorded execution (a counterexample being shown) names where an oops happened: a CallStack per thread
+    // per execution would cost the search a tenth of its speed.
+    if (this.trace !== null) (t.stack as CallStack).resumed();
     let r: IteratorResult<Op, void>;
     try {
       r = t.gen.next(res);
@@ -683,11 +689,11 @@ export class CallStack extends Array<string> {
   }
 }
 
-/** The violation of a thread whose code threw: the message and the kernel call stack where it happened. */
+/** The violation of a thread whose code threw: the message, and (recording) the kernel call stack where it happened. */
 function oops(t: TState, e: unknown): Violation {
   const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  const stack = t.stack.peak.slice().reverse();
-  return new Violation("oops", `${t.name}: ${what}`, { thread: t.name, stack });
+  const stack = t.stack instanceof CallStack ? t.stack.peak.slice().reverse() : undefined;
+  return new Violation("oops", `${t.name}: ${what}`, stack ? { thread: t.name, stack } : { thread: t.name });
 }
 
 function signature(op: Op): number {
@@ -699,7 +705,7 @@ function hasStepInvariant(invs: readonly { readonly always?: boolean }[]): boole
   return false;
 }
 
-function newThreadState(id: number, name: string, daemon: boolean): TState {
+function newThreadState(id: number, name: string, daemon: boolean, record = false): TState {
   return {
     id,
     name,
@@ -709,7 +715,7 @@ function newThreadState(id: number, name: string, daemon: boolean): TState {
     done: false,
     died: false,
     steps: 0,
-    stack: new CallStack(),
+    stack: record ? new CallStack() : [],
     held: [],
     opStack: null,
   };

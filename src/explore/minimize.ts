@@ -64,7 +64,7 @@ export function minimize<W>(
     preemptions: countPreemptions(program, found.schedule, all),
   };
   let budget = opts.budget ?? DEFAULT_MINIMIZE_BUDGET;
-  if (budget <= 0 || !reproduces(program, found.schedule, target)) return best;
+  if (budget <= 0 || !reproduces(program, found.schedule, target)) return located(program, best, all);
   const monitors: Monitor[] = program.monitors ? program.monitors() : [];
   for (let bound = 0; bound <= best.preemptions && budget > 0; bound++) {
     const r = search(
@@ -78,10 +78,26 @@ export function minimize<W>(
     budget -= r.used;
     if (r.best && (r.best.preemptions < best.preemptions || r.best.schedule.length < best.schedule.length)) {
       best = r.best;
-      return best;
+      break;
     }
   }
-  return best;
+  return located(program, best, all);
+}
+
+/**
+ * An oops names the kernel call stack where it happened, which only a
+ * recorded execution keeps (see Execution's CallStack): one recorded replay
+ * of the counterexample finds it.
+ */
+function located<W>(program: Program<W>, c: Counterexample, allViolations: boolean): Counterexample {
+  if (c.violation.kind !== "oops") return c;
+  try {
+    const ex = replay(program, c.schedule, true, { allViolations }).execution;
+    const v = ex.violations.find((x) => x.kind === "oops" && x.message === c.violation.message);
+    return v ? { ...c, violation: v } : c;
+  } catch {
+    return c;
+  }
 }
 
 /** Preemptions in a schedule: switches away from a thread that could have continued. */

@@ -212,7 +212,12 @@ export class Session<W> {
   private violationClasses(): ViolationClass[] {
     return [...(this.classes as Map<string, ClassSeen>).values()].map((c) => {
       const min = minimize(this.program, c, { budget: this.opts.minimizeBudget, anywhere: true });
-      return { ...report(c.violation), executions: c.executions, schedule: min.schedule, preemptions: min.preemptions };
+      return {
+        ...report(min.violation),
+        executions: c.executions,
+        schedule: min.schedule,
+        preemptions: min.preemptions,
+      };
     });
   }
 }
