@@ -3,7 +3,8 @@
 // Optimal Dynamic Partial Order Reduction", JACM 64(4), 2017 (Algorithm
 // "Optimal-DPOR") — under sequential consistency, with locks, rwsems, awaits,
 // spawn/join and `choose`. It explores exactly one complete execution per
-// Mazurkiewicz trace of the dependence relation in ../dependence.ts.
+// Mazurkiewicz trace of the dependence relation in ../dependence.ts, for
+// programs that violate too (keepGoing; the differential oracle checks it).
 //
 // How it follows the paper, and where it adds to it:
 // - Races are found as each new event runs, with vector clocks: a read races
@@ -615,7 +616,7 @@ class Explorer<W> {
 
   /**
    * Inserts v into wut(E_i) unless a sleeping event is a weak initial of it.
-   * `open`: v comes from an execution that a violation cut short, or that
+   * `open`: v comes from an execution that a stop cut short (completion while daemons ran), or that
    * every enabled event being asleep blocked, so what follows v is unknown and
    * may stop before a sleeping thread runs; then only events in v count as its
    * weak initials (complete, at the price of some sleep-set blocked executions).
