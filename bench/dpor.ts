@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     table(
       ["loop", "steps", "s", "steps/s", "share of the bare loop's steps/s"],
       [
-        ["dpor, counting (keepGoing: exact violation prediction)", ...speed(d.steps, d.ms, bareMs)],
+        ["dpor, counting (keepGoing: a violation stops only its thread)", ...speed(d.steps, d.ms, bareMs)],
         ["dpor, checking (default: stops at the first violation; none here)", ...speed(dd.steps, dd.ms, bareMs)],
         ["bare: setup + resume generators", ...speed(d.steps, bareMs, bareMs)],
       ],

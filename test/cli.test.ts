@@ -168,3 +168,58 @@ test("check --shard i/n explores disjoint parts that add up to the whole; --work
   assert.equal(bad.code, 2);
   assert.match(bad.err, /bad shard "4\/3"/);
 });
+
+// The fixtures are user scenario files that import the built package by its name, as a user's would.
+const fixture = (name: string) => fileURLToPath(new URL(`../../test/fixtures/${name}`, import.meta.url));
+
+test("a thread that dereferences NULL in one interleaving is an oops with its trace and call stack; the other variant is still checked", () => {
+  const r = mmrace("check", fixture("oops.mjs"));
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, /oops \/ twice: expected no violation, found violation:oops/);
+  assert.match(r.out, /oops: reader: TypeError: Cannot read properties of null \(reading 'virtual'\)/);
+  assert.match(r.out, /call trace: page_address ← read_page/);
+  // The interleaving table: a column per thread, the truncation between the reader's two loads.
+  assert.match(r.out, /\| reader +\| truncate/);
+  assert.match(r.out, /» store page = NULL/);
+  assert.match(r.out, /oops \/ once: expected no violation, found safe \(.*complete.*\): as expected/);
+  const [line] = jsonLines(mmrace("check", fixture("oops.mjs"), "--variant", "twice", "--json").out);
+  assert.equal(line.found, "violation:oops");
+  assert.deepEqual(line.violation.stack, ["page_address", "read_page"]);
+  const replayed = mmrace("check", fixture("oops.mjs"), "--variant", "twice", "--strategy", "dfs", "--json");
+  assert.equal(jsonLines(replayed.out)[0].schedule, line.schedule, "dfs and dpor show the same minimal schedule");
+  const file = join(mkdtempSync(join(tmpdir(), "mmrace-")), "oops.json");
+  assert.equal(mmrace("check", fixture("oops.mjs"), "--variant", "twice", "--trace", file).code, 1);
+  const rep = mmrace("replay", file);
+  assert.equal(rep.code, 0, rep.err);
+  assert.match(rep.out, /reproduced: .*oops\.mjs \/ twice: oops, as recorded/);
+  assert.match(rep.out, /call trace: page_address ← read_page/);
+});
+
+test("check --all-violations lists the same violation classes of the fault/munmap race with dpor as with dfs", () => {
+  const classes = (strategy: string) => {
+    const r = mmrace("check", fixture("fault-munmap.mjs"), "--all-violations", "--strategy", strategy, "--json");
+    assert.equal(r.code, 1, r.err);
+    const [line] = jsonLines(r.out);
+    assert.equal(line.complete, true);
+    assert.equal(line.sleepBlocked, 0);
+    for (const c of line.violations) {
+      assert.ok(c.executions >= 1 && c.trace.length === c.schedule.split(" ").length, JSON.stringify(c));
+    }
+    return line.violations.map((c: { kind: string; message: string }) => `${c.kind}: ${c.message}`).sort();
+  };
+  const dpor = classes("dpor");
+  assert.deepEqual(dpor, classes("dfs"));
+  assert.ok(dpor.length >= 3, dpor.join("\n"));
+  for (const kind of ["oops", "use-after-free", "invariant"])
+    assert.ok(
+      dpor.some((c: string) => c.startsWith(`${kind}:`)),
+      kind,
+    );
+  const text = mmrace("check", fixture("fault-munmap.mjs"), "--all-violations");
+  assert.match(text.out, new RegExp(`${dpor.length} distinct violations:`));
+  assert.match(text.out, /\[1\/\d\] .*\n {4}in \d+ of \d+ executions; a minimal one:\n\n.*\| fault +\| munmap/);
+  const refused = mmrace("check", fixture("fault-munmap.mjs"), "--all-violations", "--strategy", "random");
+  assert.equal(refused.code, 2);
+  assert.equal(refused.err.trim().split("\n").length, 1);
+  assert.match(refused.err, /--all-violations needs an exhaustive strategy \(dpor or dfs\), not random/);
+});

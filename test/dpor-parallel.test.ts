@@ -52,7 +52,7 @@ test("dpor pieces explore disjoint sets of traces that together are all of them"
     const all = new Set<string>();
     explore(program, "dfs", {
       onExecution: (ex, end) => {
-        if (end === "complete") all.add(hbClass((ex.world as { log: Parameters<typeof hbClass>[0] }).log, false));
+        if (end === "complete") all.add(hbClass((ex.world as { log: Parameters<typeof hbClass>[0] }).log));
       },
     });
     const seen = new Set<string>();
@@ -62,7 +62,7 @@ test("dpor pieces explore disjoint sets of traces that together are all of them"
         keepGoing: true,
         onExecution: (ex, end) => {
           if (end !== "complete") return;
-          const c = hbClass((ex.world as { log: Parameters<typeof hbClass>[0] }).log, false);
+          const c = hbClass((ex.world as { log: Parameters<typeof hbClass>[0] }).log);
           assert.ok(!seen.has(c), `seed ${seed}: class ${c} in two pieces`);
           seen.add(c);
           count++;
@@ -97,7 +97,7 @@ test("dpor pieces of programs that violate (keepGoing) find every violation and 
         onExecution: (ex, end) => {
           if (ex.violation) found.add(ex.violation.message);
           if (end === "blocked") return;
-          const c = hbClass((ex.world as { log: Log }).log, end === "violation");
+          const c = hbClass((ex.world as { log: Log }).log);
           assert.ok(!classes.has(c), `seed ${seed}: class ${c} in two pieces`);
           classes.add(c);
         },

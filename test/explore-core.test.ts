@@ -14,6 +14,7 @@ import {
   newLock,
   type Program,
   replay,
+  spawn,
   store,
   traced,
   unlock,
@@ -103,24 +104,130 @@ test("a non-deterministic program is reported, naming the diverging step", () =>
   );
 });
 
-test("a thread that throws is a model error naming the thread", () => {
-  const p: Program<{ x: Loc<number> }> = {
-    name: "thrower",
+/** A reader that dereferences the pointer it loads: null until the writer publishes it. */
+function nullDeref(): Program<{ p: Loc<{ v: number } | null> }> {
+  const deref = traced("deref_ptr", function* (w: { p: Loc<{ v: number } | null> }) {
+    const ptr = (yield load(w.p)) as { v: number } | null;
+    return (ptr as { v: number }).v;
+  });
+  const reader = traced("reader_fn", function* (w: { p: Loc<{ v: number } | null> }) {
+    return yield* deref(w);
+  });
+  return {
+    name: "null-deref",
+    setup: () => ({ p: cell<{ v: number } | null>("p", null) }),
+    threads: [
+      {
+        name: "writer",
+        run: function* (w) {
+          yield store(w.p, { v: 1 });
+        },
+      },
+      {
+        name: "reader",
+        run: function* (w) {
+          yield* reader(w);
+        },
+      },
+    ],
+  };
+}
+
+test("a thread that throws in one interleaving oopses: the message, the kernel call stack and a replayable schedule", () => {
+  for (const strategy of ["dfs", "dpor", "bounded"]) {
+    const r = explore(nullDeref(), strategy);
+    assert.equal(r.violation?.kind, "oops", strategy);
+    assert.match(r.violation?.message ?? "", /^reader: TypeError: Cannot read properties of null/);
+    assert.deepEqual((r.violation?.detail as { stack?: string[] } | undefined)?.stack, ["deref_ptr", "reader_fn"]);
+    const rep = replay(nullDeref(), r.schedule ?? []);
+    assert.equal(rep.end, "violation");
+    assert.equal(rep.execution.violation?.kind, "oops");
+    // The reader ran first, before the writer published the pointer.
+    assert.deepEqual(
+      rep.trace.map((st) => st.tid),
+      [1],
+    );
+  }
+});
+
+test("a throw before any step is bad input; a spawned thread's, after steps, is an oops", () => {
+  const early: Program<{ x: Loc<number> }> = {
+    name: "early",
     setup: () => ({ x: cell("x", 0) }),
     threads: [
       {
-        name: "oops",
-        run: function* (w) {
-          yield load(w.x);
+        name: "broken",
+        // biome-ignore lint/correctness/useYield: it throws before its first yield, which is the point.
+        run: function* () {
           throw new TypeError("boom");
         },
       },
     ],
   };
   assert.throws(
-    () => explore(p, "dfs"),
-    (e: unknown) => e instanceof ModelError && /thread oops threw: boom/.test(e.message),
+    () => explore(early, "dfs"),
+    (e: unknown) => e instanceof ModelError && /thread broken threw before its first step: boom/.test(e.message),
   );
+  const spawned: Program<{ x: Loc<number> }> = {
+    name: "spawned",
+    setup: () => ({ x: cell("x", 0) }),
+    threads: [
+      {
+        name: "parent",
+        run: function* (w) {
+          yield load(w.x);
+          // biome-ignore lint/correctness/useYield: it throws before its first yield.
+          yield spawn("child", function* () {
+            throw new RangeError("bad index");
+          });
+        },
+      },
+    ],
+  };
+  const r = explore(spawned, "dfs");
+  assert.equal(r.violation?.kind, "oops");
+  assert.equal(r.violation?.message, "child: RangeError: bad index");
+});
+
+test("keepGoing: an oopsed thread keeps its lock, the others run on, and a stall behind it is not a second finding", () => {
+  const p: Program<{ x: Loc<number>; l: ReturnType<typeof newLock> }> = {
+    name: "dies-holding",
+    setup: () => ({ x: cell("x", 0), l: newLock("L", LockKind.Mutex) }),
+    threads: [
+      {
+        name: "A",
+        run: function* (w) {
+          yield lock(w.l);
+          if ((yield load(w.x)) === 0) throw new TypeError("null");
+          yield unlock(w.l);
+        },
+      },
+      {
+        name: "B",
+        run: function* (w) {
+          yield store(w.x, 1);
+          yield lock(w.l);
+          yield unlock(w.l);
+        },
+      },
+    ],
+  };
+  for (const strategy of ["dfs", "dpor"]) {
+    const ends: string[] = [];
+    const r = explore(p, strategy, {
+      keepGoing: true,
+      onExecution: (ex, end) => ends.push(`${end}:${ex.violations.map((v) => v.kind).join(",")}`),
+    });
+    // A oopses when it reads x before B stores it; B then blocks on the lock A died holding.
+    assert.ok(ends.includes("blocked:oops"), `${strategy}: ${ends.join(" ")}`);
+    assert.ok(ends.includes("complete:"), `${strategy}: ${ends.join(" ")}`);
+    assert.deepEqual(
+      r.violations?.map((v) => v.kind),
+      ["oops"],
+      strategy,
+    );
+    assert.equal(r.violations?.[0].executions, ends.filter((e) => e.endsWith("oops")).length);
+  }
 });
 
 test("a spin without await passes the step bound and is reported as a livelock", () => {

@@ -7,13 +7,13 @@
 // (Execution.allocId): with a global allocation counter, dpor confuses the
 // objects of two allocating threads once it reorders them.
 
-import { type Access, makeAccess, NO_LOC } from "../src/explore/dependence.js";
+import { type Access, locOf, makeAccess, writeOf } from "../src/explore/dependence.js";
 import {
   cell,
+  type Execution,
   free,
   type Gen,
   join,
-  K,
   type Loc,
   LockKind,
   type LockObj,
@@ -28,7 +28,6 @@ import {
   spawn,
   store,
   type Thread,
-  threadId,
   unlock,
   Violation,
 } from "../src/explore/index.js";
@@ -118,7 +117,9 @@ function denseBlock(rng: Rng, steps: number): AInstr[] {
 
 function richBlock(rng: Rng, steps: number, ptrs: number, nest: number): AInstr[] {
   const int = (n: number) => Math.floor(rng() * n);
-  const out: AInstr[] = [];
+  // A top-level thread starts by sharing: it publishes an object of its own or picks up a published one.
+  const out: AInstr[] =
+    nest > 0 ? [] : rng() < 0.5 ? [{ k: "new" }, { k: "pub", p: int(ptrs) }] : [{ k: "get", p: int(ptrs) }];
   for (let i = 0; i < steps; i++) {
     const r = rng();
     if (r < 0.2) out.push({ k: "xload" }, { k: "new" }, { k: "ostore", val: 1 });
@@ -134,7 +135,7 @@ function richBlock(rng: Rng, steps: number, ptrs: number, nest: number): AInstr[
       out.push({ k: "spawn", body: richBlock(rng, 1 + int(2), ptrs, nest + 1) });
       if (rng() < 0.6) out.push({ k: "join" });
     } else out.push({ k: "get", p: int(ptrs) });
-    if (rng() < 0.08) out.push({ k: "assert", not: 1 + int(2) });
+    if (rng() < 0.25) out.push({ k: "assert", not: 1 + int(2) });
   }
   return out;
 }
@@ -148,6 +149,8 @@ export function allocProgram(spec: ASpec): Program<AWorld> {
       regs: new Map(),
       log: [],
     }),
+    // Every step is logged as the dependence relation sees it, a violating one too (its thread never resumes).
+    monitors: () => [{ onStep: (ex, tid, op, alt) => (ex.world as AWorld).log.push(stepAccess(ex, tid, op, alt)) }],
     threads: spec.threads.map((body, t) => ({
       name: `T${t}`,
       run: (w: AWorld): Thread => arun(w, `T${t}`, body, null),
@@ -157,25 +160,6 @@ export function allocProgram(spec: ASpec): Program<AWorld> {
 
 function* arun(w: AWorld, name: string, body: readonly AInstr[], inherited: Obj | null): Gen {
   const me: TLocal = { obj: inherited, reg: 0, made: 0, kids: [] };
-  const tid = threadId();
-  /** Performs one op and logs the event it was, as the dependence relation sees it. */
-  function* step(op: Op): Gen<unknown> {
-    const res: unknown = yield op;
-    let write = true;
-    let freed: number[] | null = null;
-    let loc = op.t === null ? NO_LOC : op.t.id;
-    if (op.k === K.Load) write = false;
-    else if (op.k === K.Free) {
-      freed = (op.a as readonly Loc[]).map((c) => c.id);
-      write = false;
-    } else if (op.k === K.Spawn) loc = -2;
-    else if (op.k === K.Join) {
-      loc = NO_LOC;
-      write = false;
-    }
-    w.log.push(makeAccess(tid, 0, loc, write, freed, false));
-    return res;
-  }
   for (const ins of body) yield* exec(ins);
   w.regs.set(name, me.reg);
 
@@ -188,50 +172,56 @@ function* arun(w: AWorld, name: string, body: readonly AInstr[], inherited: Obj 
         break;
       }
       case "pub":
-        yield* step(store(w.p[ins.p], o));
+        yield store(w.p[ins.p], o);
         break;
       case "get":
-        me.obj = (yield* step(load(w.p[ins.p]))) as Obj | null;
+        me.obj = (yield load(w.p[ins.p])) as Obj | null;
         break;
       case "oload":
-        if (o) me.reg = (yield* step(load(o.f))) as number;
+        if (o) me.reg = (yield load(o.f)) as number;
         break;
       case "ostore":
-        if (o) yield* step(store(o.f, ins.val));
+        if (o) yield store(o.f, ins.val);
         break;
       case "ocs":
         if (o) {
-          yield* step(lock(o.l));
-          me.reg = (yield* step(rmw(o.f, (v: number) => v + 1))) as number;
-          yield* step(unlock(o.l));
+          yield lock(o.l);
+          me.reg = (yield rmw(o.f, (v: number) => v + 1)) as number;
+          yield unlock(o.l);
         }
         break;
       case "kfree":
-        if (o) yield* step(free([o.f as Loc, o.l as unknown as Loc], `kfree(${o.name})`));
+        if (o) yield free([o.f as Loc, o.l as unknown as Loc], `kfree(${o.name})`);
         break;
       case "rcufree":
         // call_rcu: the object is freed later, by a callback thread of its own.
-        if (o) yield* step(spawn(`${name}.rcu`, () => arun(w, `${name}.rcu`, [{ k: "kfree" }], o)));
+        if (o) yield spawn(`${name}.rcu`, () => arun(w, `${name}.rcu`, [{ k: "kfree" }], o));
         break;
       case "xload":
-        me.reg = (yield* step(load(w.x))) as number;
+        me.reg = (yield load(w.x)) as number;
         break;
       case "xstore":
-        yield* step(store(w.x, ins.val));
+        yield store(w.x, ins.val);
         break;
       case "spawn": {
         const child = `${name}.c${me.kids.length}`;
-        me.kids.push((yield* step(spawn(child, () => arun(w, child, ins.body, o)))) as number);
+        me.kids.push((yield spawn(child, () => arun(w, child, ins.body, o))) as number);
         break;
       }
       case "join":
-        if (me.kids.length) yield* step(join(me.kids[me.kids.length - 1]));
+        if (me.kids.length) yield join(me.kids[me.kids.length - 1]);
         break;
       case "assert":
         if (me.reg === ins.not) throw new Violation("assertion", `${name}: reg == ${ins.not}`);
         break;
     }
   }
+}
+
+/** The access a step made, from what the executor saw (as dpor's event records have it). */
+function stepAccess(ex: Execution<unknown>, tid: number, op: Op, alt: number): Access {
+  const freed = ex.lastFreed === null ? null : ex.lastFreed.map((c) => c.id);
+  return makeAccess(tid, alt, locOf(op.k, ex.lastTarget), writeOf(op.k, ex.lastWrite), freed, false);
 }
 
 /** The final state: x, what each pointer cell points to with its field, and every thread's register. */

@@ -200,13 +200,11 @@ export function finalState(w: World): string {
 /**
  * The happens-before class of a logged execution, as its canonical
  * linearization: repeatedly the lowest thread whose next event has every
- * dependent earlier event already placed. `stopped` marks an execution that a
- * violation ended at its last event (then dependent with everything).
+ * dependent earlier event already placed. A violation stops only its thread
+ * (keepGoing), so its step is an event like any other.
  */
-export function hbClass(log: readonly Access[], stopped: boolean): string {
-  const evs = log.map((a, i) =>
-    stopped && i === log.length - 1 ? makeAccess(a.tid, a.alt, a.loc, a.write, null, true) : a,
-  );
+export function hbClass(log: readonly Access[]): string {
+  const evs = log;
   const preds = evs.map((e, k) => {
     const p: number[] = [];
     for (let i = 0; i < k; i++) if (dependent(evs[i], e)) p.push(i);

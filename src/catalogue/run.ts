@@ -10,12 +10,26 @@ import {
   type Program,
   replay,
   type TraceStep,
+  type ViolationClass,
 } from "../explore/index.js";
 import { catalogueRef } from "./refs.js";
 import type { Expected, Scenario, StoryStep, Variant } from "./types.js";
 
 export interface CheckOptions extends ExploreOptions {
   readonly strategy?: string;
+  /**
+   * Explore with keepGoing (a violation stops only its thread) and report
+   * every distinct violation, each with a minimal trace. Needs an exhaustive
+   * strategy: dpor or dfs (the variant's own strategy otherwise gives way to
+   * the default one).
+   */
+  readonly allViolations?: boolean;
+}
+
+/** One distinct violation of an all-violations check, with the trace of a minimal schedule that raises it. */
+export interface ViolationClassResult extends ViolationClass {
+  readonly threads: readonly string[];
+  readonly trace: readonly TraceStep[];
 }
 
 export interface CheckResult {
@@ -35,6 +49,8 @@ export interface CheckResult {
   readonly shard?: { readonly index: number; readonly count: number };
   /** With a story: whether the counterexample shown tells it ("shown"), or no execution does ("not found"). */
   readonly story?: "shown" | "not found";
+  /** allViolations: every distinct violation, in the order found. */
+  readonly violations?: readonly ViolationClassResult[];
 }
 
 /** Do the notes, in order, contain the story's beats as a subsequence? */
@@ -56,9 +72,22 @@ export function foundVerdict(r: ExploreResult): string {
   return r.complete ? "safe" : "unknown";
 }
 
+/** The strategies that explore everything, so that "every violation" means every one. */
+export const exhaustiveStrategies: readonly string[] = ["dpor", "dfs"];
+
 export function checkVariant(s: Scenario, v: Variant, opts: CheckOptions = {}): CheckResult {
   const program: Program<unknown> = v.program();
-  return finish(s, v, program, explore(program, opts.strategy ?? v.strategy, { ...v.options, ...opts }), opts);
+  let strategy = opts.strategy ?? v.strategy;
+  if (opts.allViolations) {
+    strategy ??= defaultStrategy(program);
+    if (!exhaustiveStrategies.includes(strategy)) {
+      if (opts.strategy !== undefined)
+        throw new Error(`--all-violations needs an exhaustive strategy (dpor or dfs), not ${strategy}`);
+      strategy = defaultStrategy(program);
+    }
+  }
+  const eo: ExploreOptions = { ...v.options, ...opts, ...(opts.allViolations ? { keepGoing: true } : {}) };
+  return finish(s, v, program, explore(program, strategy, eo), opts);
 }
 
 export interface SplitOptions {
@@ -87,6 +116,12 @@ export async function checkVariantSplit(
   return opts.shard ? { ...r, shard: opts.shard } : r;
 }
 
+/** The recorded trace of a schedule (all-violations mode: a violation stops only its thread). */
+function traceOf(program: Program<unknown>, schedule: readonly number[], allViolations = false) {
+  const rep = replay(program, schedule, true, { allViolations });
+  return { threads: rep.execution.threads.map((t) => t.name), trace: rep.trace };
+}
+
 /** Compares the verdict with the expected one and records the counterexample (the story's, when asked). */
 function finish(
   s: Scenario,
@@ -106,6 +141,10 @@ function finish(
     result,
   };
   if (!result.schedule) return base;
+  if (opts.allViolations && result.violations) {
+    const violations = result.violations.map((c) => ({ ...c, ...traceOf(program, c.schedule, true) }));
+    return { ...base, ...traceOf(program, result.schedule), violations };
+  }
   const rep = replay(program, result.schedule, true);
   const threads = rep.execution.threads.map((t) => t.name);
   if (!v.story || tellsStory(traceNotes(rep.trace, threads), v.story)) {

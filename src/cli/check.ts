@@ -1,7 +1,7 @@
 // mmrace check <scenario> [--variant V] ...: explore one scenario's variants.
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import type { CheckResult } from "../catalogue/index.js";
+import { type CheckResult, exhaustiveStrategies } from "../catalogue/index.js";
 import { parseShard, strategyNames } from "../explore/index.js";
 import { makeTraceFile, TRACE_FORMAT } from "../report/tracefile.js";
 import { intFlag, parse } from "./args.js";
@@ -23,6 +23,7 @@ export const checkFlags = {
   "no-fold": { type: "boolean" },
   workers: { type: "string" },
   shard: { type: "string" },
+  "all-violations": { type: "boolean" },
 } as const;
 
 function shardFlag(text: string): { index: number; count: number } {
@@ -59,7 +60,9 @@ export function checkWritable(file: string, force: boolean): void {
 export async function checkCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, checkFlags);
   if (positionals.length !== 1)
-    throw new UsageError("usage: mmrace check <scenario> [--variant V] [--strategy S] [--json] [--trace FILE]");
+    throw new UsageError(
+      "usage: mmrace check <scenario> [--variant V] [--strategy S] [--all-violations] [--json] [--trace FILE]",
+    );
   const scenario = await loadScenario(positionals[0]);
   const variants = values.variant ? [String(values.variant)] : scenario.variants.map((v) => v.name);
   for (const v of variants)
@@ -79,7 +82,15 @@ export async function checkCommand(argv: string[]): Promise<number> {
     depth: intFlag(values.depth, "depth", 1),
     workers: intFlag(values.workers, "workers", 1),
     shard: values.shard === undefined ? undefined : shardFlag(String(values.shard)),
+    allViolations: values["all-violations"] === true,
   };
+  if (job.allViolations) {
+    // Every violation is a claim about every execution: only an exhaustive search in one thread can make it.
+    if (job.strategy !== undefined && !exhaustiveStrategies.includes(job.strategy))
+      throw new UsageError(`--all-violations needs an exhaustive strategy (dpor or dfs), not ${job.strategy}`);
+    if ((job.workers ?? 1) > 1 || job.shard)
+      throw new UsageError("--all-violations explores in one thread: drop --workers and --shard");
+  }
   if ((job.workers ?? 1) > 1 || job.shard) {
     if (positionals[0].includes("/") || /\.m?js$/.test(positionals[0]))
       throw new UsageError("--workers and --shard split catalogue scenarios; a scenario file runs in one thread");

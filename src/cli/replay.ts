@@ -63,7 +63,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     return same ? 0 : 1;
   }
   process.stdout.write(
-    `${formatInterleaving({ threads, trace: rep.trace, violation: v ? { kind: v.kind, message: v.message } : undefined, width: terminalWidth(), fold: values["no-fold"] !== true })}\n\n`,
+    `${formatInterleaving({ threads, trace: rep.trace, violation: v ? { kind: v.kind, message: v.message, detail: v.detail } : undefined, width: terminalWidth(), fold: values["no-fold"] !== true })}\n\n`,
   );
   if (divergence) process.stdout.write(`note: ${divergence}; the model changed since the trace was written\n`);
   if (t.mmrace !== mmraceVersion())

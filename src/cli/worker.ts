@@ -20,6 +20,8 @@ export interface CheckJob {
   readonly workers?: number;
   /** Explore one shard of it (0-based). */
   readonly shard?: { readonly index: number; readonly count: number };
+  /** List every distinct violation (keepGoing), each with a minimal trace. */
+  readonly allViolations?: boolean;
 }
 
 export type WorkerMessage =
@@ -61,6 +63,7 @@ port.on("message", async (job: CheckJob) => {
       preemptionBound: job.preemptionBound,
       seed: job.seed,
       depth: job.depth,
+      allViolations: job.allViolations,
       shouldStop: () => Atomics.load(stop, 0) !== 0,
       onProgress: (p) => port.postMessage({ type: "progress", id: job.id, ...p } satisfies WorkerMessage),
     });

@@ -8,7 +8,8 @@
 // failed cmpxchg and a failed trylock are reads; every other lock and rwsem op
 // writes the lock. A free writes every cell it frees. Spawns write one shared
 // "thread table" location, because thread ids follow spawn order. An event that
-// raised a violation ends the execution, so it is dependent with everything.
+// ends the execution (the last non-daemon thread finishing while daemons run)
+// is dependent with everything; a violation ends only its thread, or the search.
 
 import { K, type Op } from "./ops.js";
 
@@ -27,7 +28,7 @@ export interface Access {
   readonly write: boolean;
   /** Ids of the cells a free wrote, else null. */
   readonly freed: readonly number[] | null;
-  /** The event raised a violation: nothing can follow it. */
+  /** The event ended the execution while daemons ran: nothing can follow it. */
   readonly stop: boolean;
 }
 

@@ -13,8 +13,10 @@ export interface TState {
   /** The op the thread will perform next; null once finished. */
   op: Op | null;
   done: boolean;
+  /** Stopped at a violation it hit (all-violations mode), holding what it held, as an oopsed task does. */
+  died: boolean;
   steps: number;
-  /** Kernel call stack, innermost last (maintained by `traced`). */
+  /** Kernel call stack, innermost last (maintained by `traced`); a CallStack when recording. */
   readonly stack: string[];
   /** Ids of the locks held, in acquisition order. */
   readonly held: number[];
@@ -70,6 +72,8 @@ const DEFAULT_MAX_STEPS = 1000;
 export const ID_STRIDE = 2 ** 21;
 /** Keyed objects (Execution.keyed) get ids from here: past every thread's range (thread ids stay below 1024). */
 const KEYED_BASE = 1025 * ID_STRIDE;
+const NO_VIOLATIONS: readonly Violation[] = [];
+const NO_STEPS: readonly number[] = [];
 /** Thread id of the code run by runInline (not a schedulable thread). */
 const SETUP_TID = -2;
 
@@ -78,7 +82,24 @@ export class Execution<W = unknown> {
   readonly threads: TState[] = [];
   /** Number of steps taken. */
   depth = 0;
+  /** The first violation (the finding; most callers need only this one). */
   violation: Violation | null = null;
+  /**
+   * Every distinct violation (kind and message) of this execution, in order;
+   * more than one only when `allViolations` lets the others run on.
+   */
+  violations: readonly Violation[] = NO_VIOLATIONS;
+  /** For each of `violations`, the number of steps after which it was raised (a schedule that long reproduces it). */
+  violationAt: readonly number[] = NO_STEPS;
+  /**
+   * All-violations mode: a thread that hits a violation stops there (as a task
+   * that oopses does, keeping its locks) and the others run on, so that what
+   * follows a violation is explored too. Off: the first violation ends the
+   * execution. Set before the first step (strategies set it under keepGoing).
+   */
+  allViolations = false;
+  /** Violations raised so far, duplicates included (tells step() whether the thread stepping hit one). */
+  private raised = 0;
   /** A daemon passed the step bound: the execution stops here, unfinished but not wrong. */
   cut = false;
   /** Access of the last step, for dependence: target id or -1, and whether it wrote. */
@@ -93,6 +114,8 @@ export class Execution<W = unknown> {
   setupAllocs = 0;
   private readonly maxSteps: number;
   private readonly monitors: readonly Monitor[];
+  /** The monitors that see every step: most explorations have none, so step() pays one length check. */
+  private readonly stepMonitors: readonly Monitor[];
   /** Locks by id, for names in messages; made on the first lock (most executions of a benchmark have none). */
   private locks: Map<number, LockObj> | null = null;
   private running: TState | null = null;
@@ -108,6 +131,7 @@ export class Execution<W = unknown> {
     this.maxSteps = program.maxSteps ?? DEFAULT_MAX_STEPS;
     this.stepInvariants = program.invariants !== undefined && hasStepInvariant(program.invariants);
     this.monitors = opts.monitors ?? [];
+    this.stepMonitors = this.monitors.filter((m) => m.onStep !== undefined);
     this.trace = opts.record ? [] : null;
     this.noteLog = program.accept ? [] : null;
     for (const m of this.monitors) m.onExecutionStart?.();
@@ -184,7 +208,7 @@ export class Execution<W = unknown> {
 
   private addThread(name: string, body: () => Thread, daemon: boolean): number {
     const id = this.threads.length;
-    const t = newThreadState(id, name, daemon);
+    const t = newThreadState(id, name, daemon, this.trace !== null);
     this.threads.push(t);
     const prevRunning = this.running;
     this.running = t;
@@ -250,8 +274,17 @@ export class Execution<W = unknown> {
     // Preemptions are only shown in recorded traces; strategies count their own.
     const preempt = this.trace !== null && this.lastRan !== -1 && this.lastRan !== tid && this.isRunnable(this.lastRan);
     this.lastRan = tid;
+    const r0 = this.raised;
+    const n0 = this.violations.length;
     const res = this.apply(t, op, alt);
-    if (this.monitors.length !== 0 && isLockOp(op.k) && this.violation === null) {
+    // The executor's violations (use after free, a bad unlock) are the stepping thread's own.
+    const hit = this.raised !== r0;
+    const all = this.allViolations;
+    for (let i = 0; i < this.stepMonitors.length; i++)
+      this.stepMonitors[i].onStep?.(this as Execution<unknown>, tid, op, alt);
+    if (this.monitors.length !== 0 && isLockOp(op.k) && (all || this.violation === null)) {
+      // Lockdep only warns (kernel/locking/lockdep.c prints and goes on), and what it says depends on
+      // what earlier executions taught it: it never changes what the thread does next.
       for (const m of this.monitors) {
         const v = m.onLock?.(this as Execution<unknown>, tid, op, t.held);
         if (v) this.fail(v);
@@ -259,7 +292,7 @@ export class Execution<W = unknown> {
     }
     if (this.trace !== null) this.recordStep(t, op, res, preempt);
     this.depth++;
-    if (this.violation === null) {
+    if (all ? !hit : this.violation === null) {
       t.steps++;
       if (t.steps <= this.maxSteps) this.advance(t, res);
       else if (t.daemon) {
@@ -272,9 +305,15 @@ export class Execution<W = unknown> {
             `thread ${t.name} passed ${this.maxSteps} steps: a livelock, or a loop that should await`,
           ),
         );
+        if (all) die(t);
       }
+    } else if (all) die(t);
+    if (this.stepInvariants && (all || this.violation === null)) this.checkInvariants(true);
+    if (this.raised !== r0) {
+      // Whatever this step raised, a schedule that ends with it reproduces.
+      const at = this.violationAt as number[];
+      for (let i = n0; i < at.length; i++) at[i] = this.depth;
     }
-    if (this.stepInvariants && this.violation === null) this.checkInvariants(true);
   }
 
   /**
@@ -415,6 +454,7 @@ export class Execution<W = unknown> {
         for (const c of cells) {
           if (c.freed !== null)
             this.fail(new Violation("use-after-free", `${t.name}: double free of ${c.name} (${c.freed})`));
+          else if ("holder" in c) this.checkNoLocksFreed(t, c as unknown as LockObj, op.b as string);
           c.freed = `${op.b as string} by ${t.name}`;
         }
         this.lastFreed = cells;
@@ -424,12 +464,35 @@ export class Execution<W = unknown> {
     return res;
   }
 
-  /** Records a violation; the first one wins. */
+  /**
+   * Freeing a lock that a thread holds is a bug the kernel's lockdep reports
+   * (debug_check_no_locks_freed, kernel/locking/lockdep.c, v6.1): the memory
+   * goes, the holder later unlocks freed memory.
+   */
+  private checkNoLocksFreed(t: TState, l: LockObj, what: string): void {
+    const holders = l.holder !== -1 ? [l.holder] : l.readers;
+    if (holders.length === 0) return;
+    const names = holders.map((h) => this.threads[h]?.name ?? `thread ${h}`).join(", ");
+    this.fail(new Violation("lockdep", `${t.name}: ${what} frees ${l.name}, held by ${names}`));
+  }
+
+  /** Records a violation: the first one wins, unless all-violations mode lists every distinct one. */
   fail(v: Violation): void {
-    if (this.violation !== null) return;
+    if (this.violation !== null && !this.allViolations) return;
     // A counterexample query (Program.accept) passes over the violations of executions it does not ask for.
     if (this.program.accept && !this.program.accept(this)) return;
-    this.violation = v;
+    this.raised++;
+    this.violation ??= v;
+    for (const x of this.violations) if (x.kind === v.kind && x.message === v.message) return;
+    // Made on the first violation: most executions have none.
+    this.violations = [...this.violations, v];
+    this.violationAt = [...this.violationAt, this.depth];
+  }
+
+  /** Whether some thread stopped at a violation (all-violations mode). */
+  someDied(): boolean {
+    for (const t of this.threads) if (t.died) return true;
+    return false;
   }
 
   /** Runs thread-local code up to the thread's next op. */
@@ -438,18 +501,24 @@ export class Execution<W = unknown> {
     const prevCur = cur;
     this.running = t;
     cur = this as Execution;
+    // Only a recorded execution (a counterexample being shown) names where an oops happened: a CallStack per thread
+    // per execution would cost the search a tenth of its speed.
+    if (this.trace !== null) (t.stack as CallStack).resumed();
     let r: IteratorResult<Op, void>;
     try {
       r = t.gen.next(res);
     } catch (e) {
-      if (e instanceof Violation) {
-        this.fail(e);
-        t.op = null;
-        t.done = true;
-        return;
-      }
       if (e instanceof ModelError) throw e;
-      throw new ModelError(`${this.program.name}: thread ${t.name} threw: ${errText(e)}`);
+      // Code that runs before any step (a thread's code before its first yield, run as the execution is built)
+      // throws the same way in every execution: the scenario is broken, not racy.
+      if (!(e instanceof Violation) && this.lastRan === -1)
+        throw new ModelError(`${this.program.name}: thread ${t.name} threw before its first step: ${errText(e)}`);
+      // Otherwise a thread that throws in some interleaving has oopsed (a NULL dereference): a finding.
+      this.fail(e instanceof Violation ? e : oops(t, e));
+      t.op = null;
+      t.done = true;
+      t.died = true;
+      return;
     } finally {
       this.running = prevRunning;
       cur = prevCur;
@@ -648,6 +717,57 @@ function fnv1a(s: string): number {
   return h >>> 0;
 }
 
+/** A thread stops at the violation it hit, keeping its locks (an oopsed task never releases them). */
+function die(t: TState): void {
+  t.op = null;
+  t.done = true;
+  t.died = true;
+}
+
+/**
+ * A thread's kernel call stack (`traced` pushes and pops it) that remembers
+ * where it last was deepest since it resumed: by the time an exception reaches
+ * the executor, `traced` has unwound the stack, and an oops must name the
+ * function it happened in (or, when that function had just returned from a
+ * traced callee and then threw, that callee too).
+ */
+export class CallStack extends Array<string> {
+  static override get [Symbol.species]() {
+    return Array;
+  }
+  /** The stack before the first pop since the last push or resume, innermost last. */
+  readonly peak: string[] = [];
+  private rising = true;
+
+  override push(name: string): number {
+    this.rising = true;
+    return super.push(name);
+  }
+
+  override pop(): string | undefined {
+    if (this.rising) {
+      this.rising = false;
+      const p = this.peak;
+      for (let i = 0; i < this.length; i++) p[i] = this[i];
+      p.length = this.length;
+    }
+    return super.pop();
+  }
+
+  /** The thread runs again from a yield: what it does now starts at the stack it yielded with. */
+  resumed(): void {
+    this.rising = true;
+    if (this.peak.length !== 0) this.peak.length = 0;
+  }
+}
+
+/** The violation of a thread whose code threw: the message, and (recording) the kernel call stack where it happened. */
+function oops(t: TState, e: unknown): Violation {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  const stack = t.stack instanceof CallStack ? t.stack.peak.slice().reverse() : undefined;
+  return new Violation("oops", `${t.name}: ${what}`, stack ? { thread: t.name, stack } : { thread: t.name });
+}
+
 function signature(op: Op): number {
   // Ids reach (1024 + 1)·2^21, so the kind goes in the low bits (exact below 2^53).
   return (op.t === null ? 0 : op.t.id + 1) * 32 + op.k;
@@ -658,7 +778,7 @@ function hasStepInvariant(invs: readonly { readonly always?: boolean }[]): boole
   return false;
 }
 
-function newThreadState(id: number, name: string, daemon: boolean): TState {
+function newThreadState(id: number, name: string, daemon: boolean, record = false): TState {
   return {
     id,
     name,
@@ -666,8 +786,9 @@ function newThreadState(id: number, name: string, daemon: boolean): TState {
     gen: undefined as unknown as Thread,
     op: null,
     done: false,
+    died: false,
     steps: 0,
-    stack: [],
+    stack: record ? new CallStack() : [],
     held: [],
     opStack: null,
     allocs: 0,

@@ -19,5 +19,5 @@ export * from "./result.js";
 export * from "./schedule.js";
 export * from "./state.js";
 export * from "./strategies/index.js";
-export { type ReplayResult, replay } from "./strategies/replay.js";
+export { type ReplayOptions, type ReplayResult, replay } from "./strategies/replay.js";
 export * from "./violation.js";

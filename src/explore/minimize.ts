@@ -5,13 +5,16 @@
 // bounds of CHESS (Musuvathi & Qadeer, PLDI 2007) give the fewest
 // preemptions; a depth cut gives the fewest steps at that bound. A candidate
 // is kept only if it replays, from its schedule alone, to the same kind of
-// violation.
+// violation. For one class of an all-violations search (`anywhere`), the
+// candidates run in all-violations mode, match kind and message wherever the
+// violation comes in their execution, and end with the step that raised it.
 
+import type { Execution } from "./execution.js";
 import type { Monitor, Program } from "./program.js";
 import { Session } from "./strategies/common.js";
 import { type PassOptions, pass } from "./strategies/dfs.js";
 import { replay } from "./strategies/replay.js";
-import type { Violation, ViolationKind } from "./violation.js";
+import type { Violation } from "./violation.js";
 
 export interface Counterexample {
   readonly violation: Violation;
@@ -26,6 +29,18 @@ export const DEFAULT_MINIMIZE_BUDGET = 20_000;
 export interface MinimizeOptions {
   /** Executions to spend at most (default DEFAULT_MINIMIZE_BUDGET; 0 only measures). */
   readonly budget?: number;
+  /**
+   * All-violations mode (see ExploreOptions.keepGoing): the violation may come
+   * after another one in its execution; match its kind and message.
+   */
+  readonly anywhere?: boolean;
+}
+
+/** Which violations count as the one being minimised. */
+interface Target {
+  readonly kind: string;
+  /** Set in all-violations mode, where the message must match too. */
+  readonly message?: string;
 }
 
 /**
@@ -39,16 +54,23 @@ export function minimize<W>(
   found: { readonly violation: Violation; readonly schedule: readonly number[] },
   opts: MinimizeOptions = {},
 ): Counterexample {
-  const kind = found.violation.kind;
-  let best: Counterexample = { ...found, preemptions: countPreemptions(program, found.schedule) };
+  const target: Target = opts.anywhere
+    ? { kind: found.violation.kind, message: found.violation.message }
+    : { kind: found.violation.kind };
+  const all = opts.anywhere === true;
+  let best: Counterexample = {
+    violation: found.violation,
+    schedule: found.schedule,
+    preemptions: countPreemptions(program, found.schedule, all),
+  };
   let budget = opts.budget ?? DEFAULT_MINIMIZE_BUDGET;
-  if (budget <= 0 || !reproduces(program, found.schedule, kind)) return best;
+  if (budget <= 0 || !reproduces(program, found.schedule, target)) return located(program, best, all);
   const monitors: Monitor[] = program.monitors ? program.monitors() : [];
   for (let bound = 0; bound <= best.preemptions && budget > 0; bound++) {
     const r = search(
       program,
       monitors,
-      kind,
+      target,
       bound,
       bound === best.preemptions ? best.schedule.length : Infinity,
       budget,
@@ -56,25 +78,48 @@ export function minimize<W>(
     budget -= r.used;
     if (r.best && (r.best.preemptions < best.preemptions || r.best.schedule.length < best.schedule.length)) {
       best = r.best;
-      return best;
+      break;
     }
   }
-  return best;
+  return located(program, best, all);
+}
+
+/**
+ * An oops names the kernel call stack where it happened, which only a
+ * recorded execution keeps (see Execution's CallStack): one recorded replay
+ * of the counterexample finds it.
+ */
+function located<W>(program: Program<W>, c: Counterexample, allViolations: boolean): Counterexample {
+  if (c.violation.kind !== "oops") return c;
+  try {
+    const ex = replay(program, c.schedule, true, { allViolations }).execution;
+    const v = ex.violations.find((x) => x.kind === "oops" && x.message === c.violation.message);
+    return v ? { ...c, violation: v } : c;
+  } catch {
+    return c;
+  }
 }
 
 /** Preemptions in a schedule: switches away from a thread that could have continued. */
-export function countPreemptions<W>(program: Program<W>, schedule: readonly number[]): number {
+export function countPreemptions<W>(program: Program<W>, schedule: readonly number[], allViolations = false): number {
   try {
-    return replay(program, schedule, false).preemptions;
+    return replay(program, schedule, false, { allViolations }).preemptions;
   } catch {
     return 0;
   }
 }
 
-function reproduces<W>(program: Program<W>, schedule: readonly number[], kind: ViolationKind): boolean {
+/** The violation of `target` that `schedule` raises at its last step, if it does. */
+function raised(ex: Execution<unknown>, steps: number, target: Target): Violation | undefined {
+  if (target.message === undefined) return ex.violation?.kind === target.kind ? ex.violation : undefined;
+  const i = ex.violations.findIndex((v) => v.kind === target.kind && v.message === target.message);
+  return i >= 0 && ex.violationAt[i] === steps ? ex.violations[i] : undefined;
+}
+
+function reproduces<W>(program: Program<W>, schedule: readonly number[], target: Target): boolean {
   try {
-    const r = replay(program, schedule, false);
-    return r.execution.violation?.kind === kind;
+    const r = replay(program, schedule, false, { allViolations: target.message !== undefined });
+    return raised(r.execution as Execution<unknown>, schedule.length, target) !== undefined;
   } catch {
     return false;
   }
@@ -83,33 +128,37 @@ function reproduces<W>(program: Program<W>, schedule: readonly number[], kind: V
 /**
  * Depth-first over the schedules with at most `bound` preemptions and fewer
  * than `limit` steps (dfs's pass, non-preempting schedules first), keeping
- * the shortest that ends in a violation of `kind` and replays.
+ * the shortest that raises the target violation and replays.
  */
 function search<W>(
   program: Program<W>,
   monitors: Monitor[],
-  kind: ViolationKind,
+  target: Target,
   bound: number,
   limit: number,
   budget: number,
 ): { best?: Counterexample; used: number } {
-  const s = new Session(program, { maxExecutions: budget }, monitors);
+  const all = target.message !== undefined;
+  const s = new Session(program, { maxExecutions: budget, keepGoing: all }, monitors);
   let best: Counterexample | undefined;
   const o: PassOptions = {
     bound,
     limit,
     onCex: (cex) => {
-      if (
-        cex.violation.kind === kind &&
-        cex.schedule.length < (o.limit ?? Infinity) &&
-        reproduces(program, cex.schedule, kind)
-      ) {
+      const i = all
+        ? cex.all.findIndex((v) => v.kind === target.kind && v.message === target.message)
+        : cex.violation.kind === target.kind
+          ? 0
+          : -1;
+      if (i < 0) return false;
+      const schedule = all ? cex.full.slice(0, cex.at[i]) : cex.schedule;
+      if (schedule.length < (o.limit ?? Infinity) && reproduces(program, schedule, target)) {
         best = {
-          violation: cex.violation,
-          schedule: cex.schedule,
-          preemptions: countPreemptions(program, cex.schedule),
+          violation: cex.all[i],
+          schedule,
+          preemptions: countPreemptions(program, schedule, all),
         };
-        o.limit = cex.schedule.length;
+        o.limit = schedule.length;
       }
       return false;
     },

@@ -29,6 +29,8 @@ export interface Monitor {
   onLock?(ex: Execution<unknown>, tid: number, op: Op, held: readonly number[]): Violation | null;
   /** Called before each execution starts. */
   onExecutionStart?(): void;
+  /** Called after every step, a violating one too, with the executor's lastTarget/lastWrite/lastFreed set (tests log executions with it). */
+  onStep?(ex: Execution<unknown>, tid: number, op: Op, alt: number): void;
 }
 
 export interface Program<W = unknown> {

@@ -9,6 +9,15 @@ export interface ViolationReport {
   readonly detail?: unknown;
 }
 
+/** One distinct violation (kind and message) of a keepGoing exploration. */
+export interface ViolationClass extends ViolationReport {
+  /** Executions that raised it. */
+  readonly executions: number;
+  /** A minimal schedule that raises it, ending with the step that does (replay it in all-violations mode). */
+  readonly schedule: readonly number[];
+  readonly preemptions: number;
+}
+
 export interface Progress {
   readonly executions: number;
   readonly blocked: number;
@@ -42,6 +51,12 @@ export interface ExploreResult {
   readonly schedule?: readonly number[];
   /** Preemptions in that schedule. */
   readonly preemptions?: number;
+  /**
+   * keepGoing: every distinct violation, in the order found. Under keepGoing a
+   * thread that hits a violation stops there and the others run on, so these
+   * include what happens after a first violation.
+   */
+  readonly violations?: readonly ViolationClass[];
 }
 
 export interface ExploreOptions {
@@ -52,7 +67,13 @@ export interface ExploreOptions {
   readonly seed?: number;
   /** PCT bug depth. */
   readonly depth?: number;
-  /** Keep exploring after a violation (counts every execution). Default false. */
+  /**
+   * Keep exploring after a violation (counts every execution), and within an
+   * execution let the threads that did not hit it run on: a thread that hits a
+   * violation stops there, holding its locks, as a task that oopses does. Then
+   * `violations` lists every distinct violation. Default false: the first
+   * violation ends the execution and the search.
+   */
   readonly keepGoing?: boolean;
   readonly onProgress?: (p: Progress) => void;
   /**

@@ -8,7 +8,9 @@ export type ViolationKind =
   | "lockdep"
   | "use-after-free"
   | "refcount"
-  | "step-bound";
+  | "step-bound"
+  /** Thread code threw (a TypeError on a null pointer, a failed model assertion): the kernel's oops. */
+  | "oops";
 
 export const violationKinds: readonly ViolationKind[] = [
   "assertion",
@@ -19,6 +21,7 @@ export const violationKinds: readonly ViolationKind[] = [
   "use-after-free",
   "refcount",
   "step-bound",
+  "oops",
 ];
 
 /** Thrown by model code (BUG_ON, refcount checks) or raised by the executor. */

@@ -96,7 +96,7 @@ export function* page_remove_rmap(p: page): Gen<void> {
 // mm/migrate.c, v3.0: migration_entry_wait — a fault on a migration entry waits for the page lock
 export const migration_entry_wait = traced(
   "migration_entry_wait",
-  function* (w: MmWorld, mm: mm_struct, pt: pte_page, addr: number): Gen<void> {
+  function* (w: MmWorld, _mm: mm_struct, pt: pte_page, addr: number): Gen<void> {
     const ptl = pt.ptl;
     const ptep = pte_of(pt, addr);
     yield* spin_lock(ptl);

@@ -38,7 +38,6 @@ export const move_ptes = traced(
     new_addr: number,
     need_rmap_locks: boolean,
   ): Gen<void> {
-    const mm = vma.vm_mm;
     const av = vma.anon_vma.v;
     const rmap_lock =
       av !== null &&

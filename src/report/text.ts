@@ -66,9 +66,11 @@ export function rowLabel(row: Row): string {
   return a === b ? String(a) : `${a}-${b}`;
 }
 
-/** The violation in one line, as the kernel would print it. */
+/** The violation in one line, as the kernel would print it; an oops adds its kernel call stack (innermost first). */
 export function violationLine(v: ViolationReport): string {
-  return `${v.kind}: ${v.message}`;
+  const stack = (v.detail as { stack?: unknown } | undefined)?.stack;
+  const calls = Array.isArray(stack) && stack.length !== 0 ? `\ncall trace: ${stack.join(" ← ")}` : "";
+  return `${v.kind}: ${v.message}${calls}`;
 }
 
 /** Splits text into lines of at most `width` characters, at spaces where it can. */

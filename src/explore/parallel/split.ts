@@ -100,6 +100,7 @@ function accessOf<W>(program: Program<W>, prefix: readonly number[], tid: number
   ex.step(tid, alt);
   const freed = ex.lastFreed === null ? null : ex.lastFreed.map((c) => c.id);
   const daemons = program.threads.some((t) => t.daemon === true);
-  const stop = ex.violation !== null || (daemons && !ex.cut && ex.finished());
+  // A violation stops only its thread (keepGoing) or the search: only completion while daemons run is a stop.
+  const stop = daemons && !ex.cut && ex.finished();
   return makeAccess(tid, alt, locOf(op.k, ex.lastTarget), writeOf(op.k, ex.lastWrite), freed, stop);
 }

@@ -3,8 +3,17 @@
 import { Execution } from "../execution.js";
 import { minimize } from "../minimize.js";
 import type { Monitor, Program } from "../program.js";
-import type { ExploreOptions, ExploreResult, Progress, ViolationReport } from "../result.js";
+import type { ExploreOptions, ExploreResult, Progress, ViolationClass, ViolationReport } from "../result.js";
 import { ModelError, type Violation } from "../violation.js";
+
+/** One distinct violation (kind and message) of a keepGoing exploration, as the strategies met it. */
+interface ClassSeen {
+  readonly violation: Violation;
+  /** Executions in which it was raised. */
+  executions: number;
+  /** The first schedule that raised it, ending with the step that did. */
+  readonly schedule: readonly number[];
+}
 
 /** How an execution ended. */
 export enum End {
@@ -17,22 +26,32 @@ export enum End {
 }
 
 /**
- * Decides whether `ex` has ended, given the enabled threads: a violation, every
+ * Decides whether `ex` has ended, given the enabled threads: a violation
+ * (unless all-violations mode lets the other threads run on), every
  * non-daemon thread finished (then the end-of-run invariants), or no thread
  * able to run (a deadlock, with its wait-for cycle).
  */
 export function ending<W>(ex: Execution<W>, enabledCount: number): End {
-  if (ex.violation !== null) return End.Violation;
+  if (ex.violation !== null && !ex.allViolations) return End.Violation;
   if (ex.cut) return End.Cut;
   if (ex.finished()) {
-    ex.checkInvariants(false);
+    // A run in which a thread died did not complete: its end-of-run invariants would only restate that.
+    if (!ex.allViolations || !ex.someDied()) ex.checkInvariants(false);
     return ex.violation !== null ? End.Violation : End.Complete;
   }
   if (enabledCount === 0) {
-    ex.fail(ex.deadlock());
+    const d = ex.deadlock();
+    // Threads stuck behind one that died (on the locks it still holds, or awaiting what it never stored) are
+    // that violation's consequence, not a finding of their own; a wait-for cycle among living threads is one.
+    if (!ex.allViolations || !isStall(d) || !ex.someDied()) ex.fail(d);
     return End.Blocked;
   }
   return End.Running;
+}
+
+/** A deadlock without a wait-for cycle: threads that wait for something no living thread will do. */
+function isStall(d: Violation): boolean {
+  return (d.detail as { cycle?: readonly unknown[] } | undefined)?.cycle?.length === 0;
 }
 
 /** A replayed step found another op than the earlier execution did. */
@@ -67,6 +86,8 @@ export class Session<W> {
   interrupted = false;
   phase: string | undefined;
   readonly monitors: Monitor[];
+  /** keepGoing: every distinct violation met, by kind and message, in the order met. */
+  private readonly classes: Map<string, ClassSeen> | null;
   private readonly t0 = performance.now();
   private lastProgress = this.t0;
   private lastPoll = 0;
@@ -78,11 +99,13 @@ export class Session<W> {
     monitors?: Monitor[],
   ) {
     this.monitors = monitors ?? (program.monitors ? program.monitors() : []);
+    this.classes = opts.keepGoing ? new Map() : null;
   }
 
   /** Objects the first execution's setup() allocated: every execution's setup must allocate as many. */
   setupAllocs = -1;
 
+  /** A fresh execution; under keepGoing a violation stops only the thread that hit it (all-violations mode). */
   newExecution(record = false): Execution<W> {
     const ex = new Execution(this.program, { monitors: this.monitors, record });
     if (this.setupAllocs < 0) this.setupAllocs = ex.setupAllocs;
@@ -91,19 +114,34 @@ export class Session<W> {
         `${this.program.name} is not deterministic: setup() allocated ${this.setupAllocs} objects on the first run and ` +
           `${ex.setupAllocs} on another; keep all state in setup() and use choose() for nondeterminism`,
       );
+    if (this.opts.keepGoing) ex.allViolations = true;
     return ex;
   }
 
   /**
    * Counts an ended execution. Returns true when the exploration should stop (budget or Ctrl-C).
-   * `ex` is shown to the `onExecution` observer (tests, statistics).
+   * `ex` is shown to the `onExecution` observer (tests, statistics); under keepGoing its violations
+   * are tallied by class, `schedule(n)` giving the first n steps of its schedule.
    */
-  count(end: End, depth: number, ex?: Execution<W>): boolean {
+  count(end: End, depth: number, ex?: Execution<W>, schedule?: (steps: number) => number[]): boolean {
     if (end === End.Blocked) this.blocked++;
     else if (end === End.Cut) this.cut++;
     else this.executions++;
-    if (ex !== undefined && this.opts.onExecution) this.opts.onExecution(ex as Execution<unknown>, endName(end));
+    if (ex !== undefined) {
+      if (this.classes !== null && ex.violations.length !== 0 && schedule) this.tallyClasses(ex, schedule);
+      if (this.opts.onExecution) this.opts.onExecution(ex as Execution<unknown>, endName(end));
+    }
     return this.tally(depth);
+  }
+
+  private tallyClasses(ex: Execution<W>, schedule: (steps: number) => number[]): void {
+    const classes = this.classes as Map<string, ClassSeen>;
+    ex.violations.forEach((v, i) => {
+      const key = `${v.kind}\0${v.message}`;
+      const c = classes.get(key);
+      if (c) c.executions++;
+      else classes.set(key, { violation: v, executions: 1, schedule: schedule(ex.violationAt[i]) });
+    });
   }
 
   /** Counts an execution cut short because every enabled thread was in the sleep set. */
@@ -167,6 +205,7 @@ export class Session<W> {
     if (!cex) return { ...base, verdict: "safe" };
     // Every strategy's counterexample is shown minimal: fewest preemptions, then fewest steps.
     const min = minimize(this.program, cex, { budget: this.opts.minimizeBudget });
+    const violations = this.classes !== null ? this.violationClasses() : undefined;
     return {
       ...base,
       elapsedMs: Math.round((performance.now() - this.t0) * 100) / 100,
@@ -174,6 +213,20 @@ export class Session<W> {
       violation: report(min.violation),
       schedule: min.schedule,
       preemptions: min.preemptions,
+      ...(violations ? { violations } : {}),
     };
+  }
+
+  /** Every distinct violation met, each with one minimal schedule that raises it (wherever in its execution). */
+  private violationClasses(): ViolationClass[] {
+    return [...(this.classes as Map<string, ClassSeen>).values()].map((c) => {
+      const min = minimize(this.program, c, { budget: this.opts.minimizeBudget, anywhere: true });
+      return {
+        ...report(min.violation),
+        executions: c.executions,
+        schedule: min.schedule,
+        preemptions: min.preemptions,
+      };
+    });
   }
 }

@@ -17,9 +17,15 @@ interface Frame {
 }
 
 export interface Cex {
+  /** The execution's first violation, and the schedule up to the step that raised it. */
   violation: Violation;
   schedule: number[];
   preemptions: number;
+  /** Every distinct violation of the execution, and after how many steps of `full` each was raised. */
+  all: readonly Violation[];
+  at: readonly number[];
+  /** The schedule of the whole execution (all-violations mode runs on past the first violation). */
+  full: number[];
 }
 
 interface PassResult {
@@ -52,6 +58,7 @@ export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
   const en: number[] = [];
   let pruned = false;
   let cex: Cex | undefined;
+  const sched = (n: number) => stack.slice(0, n).map((f) => f.alts[f.idx]);
   for (;;) {
     const ex = s.newExecution();
     let depth = 0;
@@ -86,19 +93,24 @@ export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
       prev = tid;
       depth++;
     }
-    if ((end === End.Violation || end === End.Blocked) && ex.violation) {
-      const found = {
+    // All-violations mode: an execution that the limit cut may have raised some before.
+    if (ex.violation && (end === End.Violation || end === End.Blocked || ex.allViolations)) {
+      const full = sched(depth);
+      const found: Cex = {
         violation: ex.violation,
-        schedule: stack.slice(0, depth).map((f) => f.alts[f.idx]),
+        schedule: full.slice(0, ex.violationAt[0]),
         preemptions: pre,
+        all: ex.violations,
+        at: ex.violationAt,
+        full,
       };
       cex ??= found;
       if (o.onCex ? o.onCex(found) : !s.opts.keepGoing) {
-        s.count(end, depth, ex);
+        s.count(end, depth, ex, sched);
         return { cex, pruned };
       }
     }
-    if (s.count(end, depth, ex)) return { cex, pruned };
+    if (s.count(end, depth, ex, sched)) return { cex, pruned };
     // An execution that ended early (a violation, a limit) leaves deeper frames of the last one.
     if (stack.length > depth) stack.length = depth;
     while (stack.length !== 0 && stack[stack.length - 1].idx + 1 >= stack[stack.length - 1].alts.length) stack.pop();

@@ -3,7 +3,8 @@
 // Optimal Dynamic Partial Order Reduction", JACM 64(4), 2017 (Algorithm
 // "Optimal-DPOR") — under sequential consistency, with locks, rwsems, awaits,
 // spawn/join and `choose`. It explores exactly one complete execution per
-// Mazurkiewicz trace of the dependence relation in ../dependence.ts.
+// Mazurkiewicz trace of the dependence relation in ../dependence.ts, for
+// programs that violate too (keepGoing; the differential oracle checks it).
 //
 // How it follows the paper, and where it adds to it:
 // - Races are found as each new event runs, with vector clocks: a read races
@@ -19,10 +20,14 @@
 //   never inserted.
 // - A failed cmpxchg / trylock is a read; whether it would succeed after a
 //   reversal is decided from the value its location held before e.
-// - A step that raises a violation ends the execution: it is dependent with
-//   everything (other threads' events that did not happen before it race with
-//   it, and so do the ops they had pending). The same holds for the step that
-//   completes an execution while daemon threads are still running.
+// - A violation ends only the thread that hit it (under keepGoing; without it
+//   the first violation ends the search, so nothing follows it): the thread
+//   stops there, holding its locks, and the others run on, so a violating step
+//   is an ordinary event and its races, and those of what follows it, are
+//   reversed like any others. The step that completes an execution while
+//   daemon threads are still running ends it: it is dependent with everything
+//   (the daemons' events that did not happen before it race with it, and so
+//   do the ops they had pending).
 // - At the end of a blocked execution the pending, disabled lock or await ops
 //   race with the ops that disabled them, as if they had run.
 // - A `choose` is local: independent of everything, but its alternatives
@@ -42,13 +47,6 @@
 // The explorer keeps one event record per position of the current execution
 // and undoes them on backtracking, so replaying the prefix costs only the
 // generator steps.
-//
-// Known limitation: under keepGoing, an execution cut short by a violation
-// hides what would have followed; dpor then inserts conservatively (some
-// sleep-set blocked executions) and, rarely, misses executions that only
-// follow a cut (the differential oracle checks that every violation is still
-// found). Without keepGoing the first violation ends the search, so this
-// never matters; nor for programs without violations.
 
 import { type Access, conflict, dependent, isBlocking, locOf, makeAccess, NO_LOC, writeOf } from "../dependence.js";
 import { choiceAlt, choiceTid, type Execution, encodeChoice, ID_STRIDE } from "../execution.js";
@@ -102,18 +100,17 @@ class Ev {
   /** Free: saved history heads of every freed cell. */
   savedW: number[] | null = null;
   savedR: number[] | null = null;
+  /** Free: each freed object's holder and reader count if it is a lock (-1 and 0 otherwise), what a lock op racing with the free sees before it. */
+  freedHolder: number[] | null = null;
+  freedReaders: number[] | null = null;
   /** Thread created by a spawn, else -1. */
   child = -1;
   /** The location's state before this event: a cell's value, or a lock's holder and reader count. */
   before: unknown = undefined;
   holderBefore = -1;
   readersBefore = 0;
-  /** The target had been freed before this event. */
-  freedBefore = false;
-  /** 1: raised a violation; 2: completed the execution while daemons still ran. */
-  stopKind = 0;
-  /** The history of the results its thread received, this one included (exact mode). */
-  hist: History | null = null;
+  /** Completed the execution while daemons still ran: nothing can follow it. */
+  stop = false;
 
   constructor(width: number) {
     this.clock = new Int32Array(width);
@@ -161,27 +158,16 @@ class Explorer<W> {
   private en: number[] = [];
   /** The enabled threads before the last new step (swapped with `en`, never copied). */
   private enBefore: number[] = [];
-  /** The execution ended in a stop (a violation, or completion while daemons ran). */
+  /** The execution ended in a stop (completion while daemons ran) or sleep-set blocked. */
   private truncated = false;
   /** Where E ends for notdep: before a stopping event, which comes after everything. */
   private endOfE = 0;
   /** Positions 0..live-1 hold event records that are applied to the location histories. */
   private live = 0;
-  /**
-   * With keepGoing, whether a reversed event raises a violation must be known
-   * exactly (a violation ends the execution, so it is dependent with
-   * everything): a thread's behaviour follows from the results it received, so
-   * each history of results is a node of a trie that remembers whether the
-   * step that received its last result stopped; an unknown one is decided by
-   * replaying the reversal once.
-   */
-  private readonly exact: boolean;
-  /** Each thread's empty history, by thread id. */
-  private readonly roots: History[] = [];
   private readonly pending = new Pending();
   /** Scratch for the sequence of a reversal (see notdep). */
   private readonly vbuf: Access[] = [];
-  /** Predicted events that did otherwise when run (a monitor or an `always` invariant decided). */
+  /** Predicted events that did otherwise when run (stopped, or not, where the prediction said otherwise). */
   mispredicted = 0;
 
   constructor(
@@ -193,7 +179,6 @@ class Explorer<W> {
     this.floor = job.prefix.length;
     this.prefixSigs = job.sigs;
     this.hasDaemons = s.program.threads.some((t) => t.daemon === true);
-    this.exact = s.opts.keepGoing === true;
     for (const c of job.prefix) {
       this.frames.push({
         wut: [{ acc: placeholder(choiceTid(c), choiceAlt(c)), kids: NONE, predicted: false }],
@@ -230,9 +215,9 @@ class Explorer<W> {
         end = this.end;
         sleepBlocked = end === End.Running;
       }
-      // Races, as in the paper, once the execution is over (between executions, a reversal may be replayed).
+      // Races, as in the paper, once the execution is over.
       // A stop is dependent with everything: it happens after every other event of E.
-      const stopped = !sleepBlocked && depth > 0 && this.evs[depth - 1].stopKind !== 0;
+      const stopped = !sleepBlocked && depth > 0 && this.evs[depth - 1].stop;
       this.endOfE = stopped ? depth - 1 : depth;
       // What would follow a stop, or the sleeping events that blocked E, is unknown (see insertAt).
       this.truncated = stopped || sleepBlocked;
@@ -242,13 +227,13 @@ class Explorer<W> {
       if (sleepBlocked) stop = s.countSleepBlocked(depth);
       else {
         if ((end === End.Violation || end === End.Blocked) && ex.violation !== null && cex === undefined) {
-          cex = { violation: ex.violation, schedule: this.schedule(depth) };
+          cex = { violation: ex.violation, schedule: this.schedule(ex.violationAt[0]) };
           if (!s.opts.keepGoing) {
             s.count(end, depth, ex);
             return cex;
           }
         }
-        stop = s.count(end, depth, ex);
+        stop = s.count(end, depth, ex, this.scheduleOf);
       }
       if (stop) return cex;
       const next = this.backtrack(depth);
@@ -264,8 +249,8 @@ class Explorer<W> {
       // The event records of the prefix are those of the last execution.
       const e = evs[depth];
       if (!ex.replayStep(e.tid, e.alt, e.sig)) diverged(this.s, ex, depth, e.tid);
-      // Only a monitor that learns across executions can do this.
-      if (ex.violation !== null) return depth + 1;
+      // Only a monitor that learns across executions can do this (and under keepGoing it ends nothing).
+      if (ex.violation !== null && !ex.allViolations) return depth + 1;
     }
     return b;
   }
@@ -356,6 +341,9 @@ class Explorer<W> {
     return null;
   }
 
+  /** The first steps of the current execution's schedule (for Session.count). */
+  private readonly scheduleOf = (steps: number): number[] => this.schedule(steps);
+
   private schedule(depth: number): number[] {
     const out: number[] = [];
     for (let i = 0; i < depth; i++) {
@@ -394,16 +382,6 @@ class Explorer<W> {
     return sp >= 0 ? this.evs[sp].clock : ZERO;
   }
 
-  private histBefore(tid: number, prev: number): History {
-    if (prev >= 0) return this.evs[prev].hist as History;
-    let root = this.roots[tid];
-    if (root === undefined) {
-      root = new History();
-      this.roots[tid] = root;
-    }
-    return root;
-  }
-
   /**
    * The history slot of a location: setup's objects (ids below ID_STRIDE) and
    * the pseudo-locations sit at id + 2; an object a thread allocated, whose id
@@ -439,7 +417,6 @@ class Explorer<W> {
     e.sig = ex.opSignature(tid);
     e.child = -1;
     const target = op.t;
-    e.freedBefore = target !== null && target.freed !== null;
     if (target !== null) {
       if (isLockOp(op)) {
         const l = target as LockObj;
@@ -453,22 +430,17 @@ class Explorer<W> {
       e.child = ex.threads.length - 1;
       if (ex.threads.length > this.width) this.growWidth(ex.threads.length);
     }
-    e.stopKind = ex.violation !== null ? 1 : this.hasDaemons && !ex.cut && ex.finished() ? 2 : 0;
+    // A violating step stops only its thread (keepGoing) or the whole search: never a stop to race with.
+    e.stop = this.hasDaemons && !ex.cut && ex.finished();
     const loc = locOf(op.k, ex.lastTarget);
     const write = writeOf(op.k, ex.lastWrite);
     const freed = ex.lastFreed === null ? null : ex.lastFreed.map((c) => c.id);
-    const acc = makeAccess(tid, alt, loc, write, freed, e.stopKind !== 0);
+    const acc = makeAccess(tid, alt, loc, write, freed, e.stop);
     e.acc = acc;
 
     const prev = this.lastEv[tid] ?? -1;
     const own = this.clockBefore(tid, prev);
     e.idx = prev >= 0 ? this.evs[prev].idx + 1 : 0;
-    if (this.exact) {
-      const res = resultOf(op, e.before, ex.lastWrite, e.child, alt);
-      const h = this.histBefore(tid, prev).after(resultKey(res, e.freedBefore));
-      h.stopped = e.stopKind === 1 ? STOPPED : RAN;
-      e.hist = h;
-    }
     const c = e.clock;
     const w = own.length;
     for (let i = 0; i < w; i++) c[i] = own[i];
@@ -477,6 +449,13 @@ class Explorer<W> {
     if (freed !== null) {
       e.savedW = [];
       e.savedR = [];
+      e.freedHolder = [];
+      e.freedReaders = [];
+      for (const o of op.a as readonly (Loc | LockObj)[]) {
+        const lock = "holder" in o;
+        e.freedHolder.push(lock ? o.holder : -1);
+        e.freedReaders.push(lock ? o.readers.length : 0);
+      }
       for (const id of freed) {
         const sl = this.slot(id);
         e.savedW.push(this.lastW[sl]);
@@ -485,7 +464,7 @@ class Explorer<W> {
         this.lastW[sl] = j;
         this.lastR[sl] = -1;
       }
-    } else e.savedW = e.savedR = null;
+    } else e.savedW = e.savedR = e.freedHolder = e.freedReaders = null;
     if (op.k === K.Join) {
       const last = this.lastEv[op.a as number] ?? -1;
       if (last >= 0) join(c, this.evs[last].clock);
@@ -554,14 +533,12 @@ class Explorer<W> {
     if (op.k === K.Choose) {
       // The other alternatives of a local choice: each starts a different trace.
       const n = op.a as number;
-      const hist = this.histBefore(e.tid, e.prevThread);
       for (let alt = 0; alt < n; alt++) {
         if (alt === acc.alt) continue;
         // As for any race, the rest of the execution that does not depend on the choice comes first.
         const n = this.notdep(e, j);
         const v = this.vbuf;
-        const stop = this.predictStop(hist, resultKey(alt, false), j, v, n, acc.tid, alt);
-        v[n] = makeAccess(acc.tid, alt, NO_LOC, false, null, stop);
+        v[n] = makeAccess(acc.tid, alt, NO_LOC, false, null, false);
         this.insertAt(j, v, this.truncated, n + 1);
       }
       return;
@@ -572,7 +549,6 @@ class Explorer<W> {
     pending.acc = acc;
     pending.own = this.clockBefore(e.tid, e.prevThread);
     pending.seen = e.before;
-    pending.hist = this.exact ? this.histBefore(e.tid, e.prevThread) : null;
     if (acc.loc !== NO_LOC) this.raceLoc(pending, e.prevW, e.prevR, acc.write);
     if (acc.freed !== null) {
       for (let i = 0; i < acc.freed.length; i++) {
@@ -609,11 +585,12 @@ class Explorer<W> {
         this.race(we, wHead, x);
         return;
       }
-      back = we.prevW;
+      back = isBlocking(op) ? prevWrite(we, (op.t as Loc).id) : -1;
     }
     if (found || !isBlocking(op)) return;
     // A blocked op: race with the latest write before which it could have run.
-    for (let w = back; w >= 0; w = evs[w].prevW) {
+    const loc = (op.t as Loc).id;
+    for (let w = back; w >= 0; w = prevWrite(evs[w], loc)) {
       const we = evs[w];
       if (we.tid === p || own[we.tid] > we.idx) return;
       if (enabledBefore(op, we, x.seen)) {
@@ -632,7 +609,7 @@ class Explorer<W> {
     if (i < this.floor) return;
     const n = this.notdep(c, i);
     const v = this.vbuf;
-    v[n] = this.reversed(x, c, i, n);
+    v[n] = this.reversed(x, c);
     this.insertAt(i, v, this.truncated, n + 1);
   }
 
@@ -654,29 +631,17 @@ class Explorer<W> {
   }
 
   /** The access x makes when run just before event `c` at position i, after `v`: a cmpxchg or trylock may then succeed or fail, a read may see another value. */
-  private reversed(x: Pending, c: Ev, i: number, n: number): Access {
+  private reversed(x: Pending, c: Ev): Access {
     const { op, acc } = x;
     let write = acc.write;
-    const fromFree = c.acc.freed !== null;
-    if (!fromFree) {
-      if (op.k === K.Cas) write = c.before === op.a;
-      else if (isLockOp(op)) write = lockOpWrites(op.k, c.holderBefore, c.readersBefore);
-    }
-    let stop = false;
-    if (this.exact) {
-      const seen = fromFree ? x.seen : c.before;
-      const res = resultOf(op, seen, write, op.k === K.Spawn ? c.child : -1, acc.alt);
-      const key = resultKey(res, fromFree ? false : c.freedBefore);
-      stop = this.predictStop(x.hist, key, i, this.vbuf, n, acc.tid, acc.alt);
-    }
-    return write === acc.write && stop === acc.stop
-      ? acc
-      : makeAccess(acc.tid, acc.alt, acc.loc, write, acc.freed, stop);
+    if (isLockOp(op)) write = lockOpWrites(op.k, holderBefore(c, op), readersBefore(c, op));
+    else if (op.k === K.Cas && c.acc.freed === null) write = c.before === op.a;
+    return write === acc.write && !acc.stop ? acc : makeAccess(acc.tid, acc.alt, acc.loc, write, acc.freed, false);
   }
 
   /**
    * Inserts v into wut(E_i) unless a sleeping event is a weak initial of it.
-   * `open`: v comes from an execution that a violation cut short, or that
+   * `open`: v comes from an execution that a stop cut short (completion while daemons ran), or that
    * every enabled event being asleep blocked, so what follows v is unknown and
    * may stop before a sleeping thread runs; then only events in v count as its
    * weak initials (complete, at the price of some sleep-set blocked executions).
@@ -693,13 +658,12 @@ class Explorer<W> {
   private endRaces(ex: Execution<W>, end: End, depth: number): void {
     const last = this.evs[depth - 1];
     let j = depth;
-    if (last.stopKind !== 0) {
+    if (last.stop) {
       j = depth - 1;
-      const onlyDaemons = last.stopKind === 2;
       const p = last.tid;
-      // Events that did not happen before the stop: without them the stop comes earlier.
+      // The daemons' events that did not happen before the stop: without them the stop comes earlier.
       for (let r = 0; r < ex.threads.length; r++) {
-        if (r === p || (onlyDaemons && !ex.threads[r].daemon)) continue;
+        if (r === p || !ex.threads[r].daemon) continue;
         const x = this.lastEv[r] ?? -1;
         if (x < 0 || x >= j || x < this.floor) continue;
         const xe = this.evs[x];
@@ -711,10 +675,10 @@ class Explorer<W> {
       }
       // Ops enabled just before the stop could have run first; then the stop still comes, unless they changed it.
       for (const q of this.enBefore) {
-        if (q === p || (onlyDaemons && !ex.threads[q].daemon)) continue;
+        if (q === p || !ex.threads[q].daemon) continue;
         for (let alt = 0; alt < ex.alternatives(q); alt++) {
-          const a = this.pendingAccess(ex, q, alt, last, j);
-          if (conflict(a, last.acc) || a.stop) this.insertAt(j, [a], !a.stop);
+          const a = this.pendingAccess(ex, q, alt, last);
+          if (conflict(a, last.acc)) this.insertAt(j, [a], true);
           else this.insertAt(j, [a, last.acc], false);
         }
       }
@@ -731,21 +695,18 @@ class Explorer<W> {
       x.op = op;
       x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false);
       x.own = this.clockBefore(t.id, prev);
-      x.hist = this.exact ? this.histBefore(t.id, prev) : null;
       const sl = this.slot(op.t.id);
       this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
     }
   }
 
-  /** The access `tid`'s pending op would make just before the stopping event at position j. */
-  private pendingAccess(ex: Execution<W>, tid: number, alt: number, stop: Ev, j: number): Access {
+  /** The access `tid`'s pending op would make just before the stopping event. */
+  private pendingAccess(ex: Execution<W>, tid: number, alt: number, stop: Ev): Access {
     const op = ex.threads[tid].op as Op;
     const target = op.t;
     let loc = NO_LOC;
     let write = false;
     let freed: number[] | null = null;
-    let seen: unknown;
-    let freedBefore = false;
     if (op.k === K.Spawn) {
       loc = locOf(K.Spawn, NO_LOC);
       write = true;
@@ -754,58 +715,17 @@ class Explorer<W> {
     } else if (target !== null) {
       loc = target.id;
       const sameLoc = stop.acc.loc === loc;
-      freedBefore = sameLoc ? stop.freedBefore : target.freed !== null;
       if (isLockOp(op)) {
         const l = target as LockObj;
         const holder = sameLoc ? stop.holderBefore : l.holder;
         const readers = sameLoc ? stop.readersBefore : l.readers.length;
         write = lockOpWrites(op.k, holder, readers);
       } else {
-        seen = sameLoc ? stop.before : (target as Loc).v;
+        const seen = sameLoc ? stop.before : (target as Loc).v;
         write = op.k === K.Store || op.k === K.Rmw || (op.k === K.Cas && seen === op.a);
       }
     }
-    let stops = false;
-    if (this.exact) {
-      const prev = this.lastEv[tid] ?? -1;
-      const res = resultOf(op, seen, write, ex.threads.length, alt);
-      stops = this.predictStop(this.histBefore(tid, prev), resultKey(res, freedBefore), j, NONE, 0, tid, alt);
-    }
-    return makeAccess(tid, alt, loc, write, freed, stops);
-  }
-
-  // ---- exact violation prediction (keepGoing) ----
-
-  /**
-   * Does the event of `tid` (alternative `alt`) raise a violation when its
-   * thread, with result history `hist`, receives the result `key` — run at
-   * position i after the events v[0..vn)? Remembered; an unknown case is replayed.
-   */
-  private predictStop(
-    hist: History | null,
-    key: number,
-    i: number,
-    v: readonly Access[],
-    vn: number,
-    tid: number,
-    alt: number,
-  ): boolean {
-    if (!this.exact || hist === null) return false;
-    const h = hist.after(key);
-    if (h.stopped !== UNKNOWN) return h.stopped === STOPPED;
-    const ex = this.s.newExecution();
-    for (let m = 0; m < i; m++) {
-      const a = this.frames[m].wut[0].acc;
-      ex.step(a.tid, a.alt);
-    }
-    for (let m = 0; m < vn; m++) ex.step(v[m].tid, v[m].alt);
-    let stop = false;
-    if (ex.violation === null && ex.isEnabled(tid)) {
-      ex.step(tid, alt);
-      stop = ex.violation !== null;
-    }
-    h.stopped = stop ? STOPPED : RAN;
-    return stop;
+    return makeAccess(tid, alt, loc, write, freed, false);
   }
 
   /** Backtracks from an execution of `depth` steps; returns the position to explore next, or -1 when done. */
@@ -839,97 +759,6 @@ class Pending {
   own: Int32Array = ZERO;
   /** The value it read, if any. */
   seen: unknown = undefined;
-  /** Its thread's result history before it (exact mode). */
-  hist: History | null = null;
-}
-
-const UNKNOWN = 0;
-const RAN = 1;
-const STOPPED = 2;
-
-/**
- * A history of the results one thread received (exact mode), as a node of a
- * trie: a thread's behaviour follows from it. The node of an event is reached
- * from its thread's previous event, so the lookups stay in what was touched
- * last (a global table of histories is cold by the time it is probed).
- */
-class History {
-  /** Whether the step that received the last result raised a violation. */
-  stopped: typeof UNKNOWN | typeof RAN | typeof STOPPED = UNKNOWN;
-  /** The first result seen after this history and the history it makes; most histories have one at most. */
-  private key0 = 0;
-  private next0: History | null = null;
-  /** The others, by result key. */
-  private more: Map<number, History> | null = null;
-
-  /** This history and one more result. */
-  after(key: number): History {
-    if (this.next0 === null) {
-      this.key0 = key;
-      this.next0 = new History();
-      return this.next0;
-    }
-    if (this.key0 === key) return this.next0;
-    this.more ??= new Map();
-    let h = this.more.get(key);
-    if (h === undefined) {
-      h = new History();
-      this.more.set(key, h);
-    }
-    return h;
-  }
-}
-
-/** What `op` returned to its thread. */
-function resultOf(op: Op, seen: unknown, wrote: boolean, child: number, alt: number): unknown {
-  switch (op.k) {
-    case K.Load:
-    case K.Await:
-    case K.Rmw:
-    case K.Cas:
-      return seen;
-    case K.Trylock:
-    case K.DownReadTry:
-    case K.DownWriteTry:
-      return wrote;
-    case K.Spawn:
-      return child;
-    case K.Choose:
-      return alt;
-    default:
-      return undefined;
-  }
-}
-
-/** A result as a 32-bit key: exact for small integers, booleans and undefined; hashed otherwise (objects by id). */
-function resultKey(v: unknown, freedBefore: boolean): number {
-  const f = freedBefore ? 0x40000000 : 0;
-  switch (typeof v) {
-    case "undefined":
-      return f ^ 0x1000001;
-    case "boolean":
-      return f ^ (v ? 0x1000002 : 0x1000003);
-    case "number":
-      return f ^ (Number.isInteger(v) && Math.abs(v) < 0x800000 ? v + 0x800000 : strHash(`n${v}`));
-    case "object": {
-      if (v === null) return f ^ 0x1000004;
-      const id = (v as { id?: unknown }).id;
-      if (typeof id === "number") return f ^ strHash(`o${id}`);
-      try {
-        return f ^ strHash(`j${JSON.stringify(v)}`);
-      } catch {
-        return f ^ 0x1000005;
-      }
-    }
-    default:
-      return f ^ strHash(`${typeof v}${String(v)}`);
-  }
-}
-
-function strHash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h >>> 0) | 0x2000000;
 }
 
 const placeholders: Access[][] = [];
@@ -968,13 +797,33 @@ function lockOpWrites(k: K, holder: number, readers: number): boolean {
 }
 
 /** Could `op` run in the state just before event `c` on the same location? */
+/** The write to `loc` before event w (a write to it, or a free of it, whose history heads are saved per freed object). */
+function prevWrite(w: Ev, loc: number): number {
+  const freed = w.acc.freed;
+  return freed === null ? w.prevW : (w.savedW as number[])[freed.indexOf(loc)];
+}
+
+/** The holder of lock op.t just before event c (c is an op on it, or a free of it). */
+function holderBefore(c: Ev, op: Op): number {
+  const freed = c.acc.freed;
+  if (freed === null) return c.holderBefore;
+  return (c.freedHolder as number[])[freed.indexOf((op.t as LockObj).id)];
+}
+
+/** The reader count of lock op.t just before event c (c is an op on it, or a free of it). */
+function readersBefore(c: Ev, op: Op): number {
+  const freed = c.acc.freed;
+  if (freed === null) return c.readersBefore;
+  return (c.freedReaders as number[])[freed.indexOf((op.t as LockObj).id)];
+}
+
 function enabledBefore(op: Op, c: Ev, seen: unknown): boolean {
   switch (op.k) {
     case K.Lock:
     case K.DownWrite:
-      return c.holderBefore === -1 && c.readersBefore === 0;
+      return holderBefore(c, op) === -1 && readersBefore(c, op) === 0;
     case K.DownRead:
-      return c.holderBefore === -1;
+      return holderBefore(c, op) === -1;
     case K.Await:
       return (op.a as (v: unknown) => boolean)(c.acc.freed !== null ? seen : c.before);
     default:

@@ -12,14 +12,28 @@ export interface ReplayResult<W> {
   readonly preemptions: number;
 }
 
+export interface ReplayOptions {
+  /**
+   * All-violations mode (ExploreOptions.keepGoing): a violation stops only its
+   * thread, and the schedule may end before the execution does, with the step
+   * that raised the violation it reproduces.
+   */
+  readonly allViolations?: boolean;
+}
+
 /**
  * Replays `schedule` from a fresh setup. Throws ModelError, naming the step,
  * when the schedule asks for a thread that cannot run there (the model changed,
  * or it is not deterministic). With `record`, each step carries the model
  * state (`describe`) and the locks held.
  */
-export function replay<W>(program: Program<W>, schedule: readonly number[], record = true): ReplayResult<W> {
-  const s = new Session(program, {});
+export function replay<W>(
+  program: Program<W>,
+  schedule: readonly number[],
+  record = true,
+  opts: ReplayOptions = {},
+): ReplayResult<W> {
+  const s = new Session(program, { keepGoing: opts.allViolations === true });
   const ex = s.newExecution(record);
   const en: number[] = [];
   let end: End = End.Running;
@@ -35,8 +49,13 @@ export function replay<W>(program: Program<W>, schedule: readonly number[], reco
         );
       break;
     }
-    if (i >= schedule.length)
+    if (i >= schedule.length) {
+      if (ex.allViolations && ex.violationAt.includes(i)) {
+        end = End.Violation;
+        break;
+      }
       throw new ModelError(`schedule ended after ${i} steps but the execution had not: it no longer replays`);
+    }
     const c = schedule[i];
     const tid = choiceTid(c);
     if (tid >= ex.threads.length || !ex.isEnabled(tid)) {

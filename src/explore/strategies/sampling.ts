@@ -36,10 +36,14 @@ export function sample<W>(s: Session<W>, name: string, rng: Rng, policy: Policy<
       schedule.push(c);
     }
     policy.end?.(schedule.length);
-    const stop = s.count(end, schedule.length, ex);
+    const stop = s.count(end, schedule.length, ex, (n) => schedule.slice(0, n));
     // Preemptions are counted when the counterexample is minimised (Session.result).
     if (ex.violation && (end === End.Violation || end === End.Blocked))
-      return s.result(name, false, { violation: ex.violation, schedule, preemptions: -1 });
+      return s.result(name, false, {
+        violation: ex.violation,
+        schedule: schedule.slice(0, ex.violationAt[0]),
+        preemptions: -1,
+      });
     if (stop) return s.result(name, false);
   }
 }
