@@ -232,7 +232,7 @@ class Explorer<W> {
       const stopped = !sleepBlocked && depth > 0 && this.evs[depth - 1].stopKind !== 0;
       this.endOfE = stopped ? depth - 1 : depth;
       // What would follow a stop, or the sleeping events that blocked E, is unknown (see insertAt).
-      this.truncated = stopped || sleepBlocked;
+      this.truncated = stopped || sleepBlocked || end === End.Cut;
       for (let j = Math.max(b, this.floor); j < depth && j < this.live; j++) this.races(j);
       if (depth > this.floor) this.endRaces(ex, end, depth);
       let stop: boolean;
@@ -345,10 +345,32 @@ class Explorer<W> {
   /** Any enabled event not asleep; null when every one is (sleep-set blocked). */
   private freshPick(ex: Execution<W>, sleep: readonly Access[]): Access | null {
     const en = this.en;
+    const y = ex.justYielded();
+    if (y !== -1) return this.pickAfterYield(ex, sleep, y);
     for (let i = 0; i < en.length; i++) {
       const tid = en[i];
       const n = ex.alternatives(tid);
       for (let alt = 0; alt < n; alt++) if (!asleep(sleep, tid, alt)) return placeholder(tid, alt);
+    }
+    return null;
+  }
+
+  /**
+   * After thread y failed a retry or yielded, the others first, in turn from y
+   * (PLDI 2008's fair scheduler: a yielding thread gives way), so that the
+   * execution explored first is a fair one, not one cut for starving a lock
+   * holder (fairness.ts). Any enabled event that is not asleep may be picked
+   * here (JACM Alg. 2), so this changes the order, not what is explored.
+   */
+  private pickAfterYield(ex: Execution<W>, sleep: readonly Access[], y: number): Access | null {
+    const en = this.en;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let i = 0; i < en.length; i++) {
+        const tid = en[i];
+        if (pass === 0 ? tid <= y : pass === 1 ? tid >= y : tid !== y) continue;
+        const n = ex.alternatives(tid);
+        for (let alt = 0; alt < n; alt++) if (!asleep(sleep, tid, alt)) return placeholder(tid, alt);
+      }
     }
     return null;
   }
@@ -702,6 +724,7 @@ class Explorer<W> {
         }
       }
     }
+    if (end === End.Cut) this.cutRaces(ex);
     // Running: sleep-set blocked, and the threads that wait would run later in the trace that continues E.
     if (end !== End.Blocked && end !== End.Violation && end !== End.Running) return;
     // Lock and await ops disabled at the end (or just before the stop) race with the ops that disabled them.
@@ -714,6 +737,29 @@ class Explorer<W> {
       x.op = op;
       x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false);
       x.own = this.clockBefore(t.id, prev);
+      x.hist = this.exact ? this.histBefore(t.id, prev) : null;
+      const sl = this.slot(op.t.id);
+      this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
+    }
+  }
+
+  /**
+   * An execution cut at a step bound (a daemon's, or an unfair one: fairness.ts)
+   * stops before the others' pending ops run, and a fair continuation runs
+   * each of them: they race, as if run at the end, with the events before.
+   * Whether a pending cmpxchg or trylock would write is not known, so it
+   * counts as a write (more reversals, none missed).
+   */
+  private cutRaces(ex: Execution<W>): void {
+    for (const t of ex.threads) {
+      const op = t.op;
+      if (t.done || op === null || op.t === null || op.k === K.Join) continue;
+      const prev = this.lastEv[t.id] ?? -1;
+      const x = new Pending();
+      x.op = op;
+      x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Load && op.k !== K.Await, null, false);
+      x.own = this.clockBefore(t.id, prev);
+      x.seen = (op.t as Loc).v;
       x.hist = this.exact ? this.histBefore(t.id, prev) : null;
       const sl = this.slot(op.t.id);
       this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
