@@ -99,7 +99,11 @@ test("a non-deterministic program is reported, naming the diverging step", () =>
   };
   assert.throws(
     () => explore(p, "dfs"),
-    (e: unknown) => e instanceof ModelError && /not deterministic: replaying step 0/.test(e.message),
+    (e: unknown) =>
+      e instanceof ModelError &&
+      /flaky is not deterministic: step 0 of thread A did load x \(0\) on the first run and load y on replay; keep all state in setup\(\) and use choose\(\) for nondeterminism/.test(
+        e.message,
+      ),
   );
 });
 

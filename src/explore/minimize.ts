@@ -10,7 +10,7 @@
 import type { Monitor, Program } from "./program.js";
 import { Session } from "./strategies/common.js";
 import { type PassOptions, pass } from "./strategies/dfs.js";
-import { replay } from "./strategies/replay.js";
+import { checkReplaysAlike, replay } from "./strategies/replay.js";
 import type { Violation, ViolationKind } from "./violation.js";
 
 export interface Counterexample {
@@ -39,6 +39,8 @@ export function minimize<W>(
   found: { readonly violation: Violation; readonly schedule: readonly number[] },
   opts: MinimizeOptions = {},
 ): Counterexample {
+  // A counterexample that does not replay alike is a non-deterministic model, not a bug to show.
+  checkReplaysAlike(program, found.schedule);
   const kind = found.violation.kind;
   let best: Counterexample = { ...found, preemptions: countPreemptions(program, found.schedule) };
   let budget = opts.budget ?? DEFAULT_MINIMIZE_BUDGET;

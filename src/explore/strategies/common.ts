@@ -1,10 +1,11 @@
 // Shared by the strategies: ending an execution, counting, progress and stopping.
 
+import { notDeterministic, setupNotDeterministic, showStep, worldPrint } from "../determinism.js";
 import { Execution } from "../execution.js";
 import { minimize } from "../minimize.js";
 import type { Monitor, Program } from "../program.js";
 import type { ExploreOptions, ExploreResult, Progress, ViolationReport } from "../result.js";
-import { ModelError, type Violation } from "../violation.js";
+import type { Violation } from "../violation.js";
 
 /** How an execution ended. */
 export enum End {
@@ -35,12 +36,27 @@ export function ending<W>(ex: Execution<W>, enabledCount: number): End {
   return End.Running;
 }
 
-/** A replayed step found another op than the earlier execution did. */
-export function diverged<W>(s: Session<W>, ex: Execution<W>, depth: number, tid: number): never {
-  throw new ModelError(
-    `${s.program.name} is not deterministic: replaying step ${depth}, expected ${ex.threads[tid]?.name ?? `thread ${tid}`} ` +
-      `to perform the same op again, found ${ex.describeOp(tid)} (no Math.random, clocks, I/O or state kept across executions)`,
-  );
+/**
+ * A replayed step of `tid` found another op than the first run did (`first`
+ * describes that one), or, with `again`, left another value.
+ */
+export function diverged<W>(
+  s: Session<W>,
+  ex: Execution<W>,
+  depth: number,
+  tid: number,
+  first: string,
+  again?: string,
+): never {
+  const t = ex.threads[tid];
+  const now =
+    again ??
+    (t === undefined
+      ? "nothing (no such thread)"
+      : t.op === null
+        ? "nothing (it had finished)"
+        : showStep(t.op, undefined));
+  return notDeterministic(s.program.name, depth, t?.name ?? `${tid}`, first, now);
 }
 
 export function endName(end: End): "complete" | "blocked" | "violation" | "cut" {
@@ -54,6 +70,8 @@ export function report(v: Violation): ViolationReport {
 }
 
 const PROGRESS_EVERY_MS = 250;
+/** Executions whose setup() is compared with the first one's. */
+const SETUP_CHECKS = 16;
 
 /** Counters of one exploration, with progress reporting and cooperative stopping. */
 export class Session<W> {
@@ -81,7 +99,25 @@ export class Session<W> {
   }
 
   newExecution(record = false): Execution<W> {
-    return new Execution(this.program, { monitors: this.monitors, record });
+    const ex = new Execution(this.program, { monitors: this.monitors, record });
+    if (this.setupChecks < SETUP_CHECKS) this.checkSetup(ex);
+    return ex;
+  }
+
+  /** What the first execution's setup() built, to compare the next ones' with. */
+  private firstWorld: string | undefined;
+  private setupChecks = 0;
+
+  /**
+   * setup() must build the same world every time: its first SETUP_CHECKS
+   * executions are compared with the first (a world that varies from run to
+   * run shows within a few; the rest of the exploration pays nothing).
+   */
+  private checkSetup(ex: Execution<W>): void {
+    this.setupChecks++;
+    const print = worldPrint(ex.world, ex.threads);
+    if (this.firstWorld === undefined) this.firstWorld = print;
+    else if (print !== this.firstWorld) setupNotDeterministic(this.program.name, this.firstWorld, print);
   }
 
   /**

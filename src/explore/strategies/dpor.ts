@@ -51,12 +51,14 @@
 // never matters; nor for programs without violations.
 
 import { type Access, conflict, dependent, isBlocking, locOf, makeAccess, NO_LOC, writeOf } from "../dependence.js";
+import { showSignature, showStep, stepValue, valueKey } from "../determinism.js";
 import { choiceAlt, choiceTid, type Execution, encodeChoice } from "../execution.js";
 import { K, type Loc, type LockObj, type Op } from "../ops.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
 import type { Violation } from "../violation.js";
 import { diverged, End, ending, Session } from "./common.js";
+import { checkReplaysAlike } from "./replay.js";
 
 /** A node of a wakeup tree: the event to run next, and the wakeup tree after it. */
 interface WNode {
@@ -112,6 +114,9 @@ class Ev {
   freedBefore = false;
   /** 1: raised a violation; 2: completed the execution while daemons still ran. */
   stopKind = 0;
+  /** The value the event left in its cell, and its key: a replay must see the same. */
+  val: unknown = undefined;
+  vsig = 0;
   /** The history of the results its thread received, this one included (exact mode). */
   hist: History | null = null;
 
@@ -178,6 +183,8 @@ class Explorer<W> {
   private readonly pending = new Pending();
   /** Scratch for the sequence of a reversal (see notdep). */
   private readonly vbuf: Access[] = [];
+  /** The first execution was replayed to check that the program is deterministic. */
+  private checked = false;
   /** Predicted events that did otherwise when run (a monitor or an `always` invariant decided). */
   mispredicted = 0;
 
@@ -235,6 +242,11 @@ class Explorer<W> {
       this.truncated = stopped || sleepBlocked || end === End.Cut;
       for (let j = Math.max(b, this.floor); j < depth && j < this.live; j++) this.races(j);
       if (depth > this.floor) this.endRaces(ex, end, depth);
+      // An exploration may replay nothing (one execution, or reversals from the root): the first execution replays twice.
+      if (!this.checked) {
+        this.checked = true;
+        checkReplaysAlike(s.program, this.schedule(depth));
+      }
       let stop: boolean;
       if (sleepBlocked) stop = s.countSleepBlocked(depth);
       else {
@@ -260,7 +272,11 @@ class Explorer<W> {
     for (let depth = 0; depth < b; depth++) {
       // The event records of the prefix are those of the last execution.
       const e = evs[depth];
-      if (!ex.replayStep(e.tid, e.alt, e.sig)) diverged(this.s, ex, depth, e.tid);
+      const op = ex.threads[e.tid]?.op ?? null;
+      if (!ex.replayStep(e.tid, e.alt, e.sig)) diverged(this.s, ex, depth, e.tid, showStep(e.op, e.val));
+      // Same op, same value read or written: a value from Math.random or a clock shows here.
+      const v = stepValue(op as Op);
+      if (valueKey(v) !== e.vsig) diverged(this.s, ex, depth, e.tid, showStep(e.op, e.val), showStep(op as Op, v));
       // Only a monitor that learns across executions can do this.
       if (ex.violation !== null) return depth + 1;
     }
@@ -293,10 +309,11 @@ class Explorer<W> {
       const node = frame.wut[0];
       const tid = node.acc.tid;
       if (depth < this.floor && this.prefixSigs !== undefined && ex.opSignature(tid) !== this.prefixSigs[depth]) {
-        diverged(this.s, ex, depth, tid);
+        diverged(this.s, ex, depth, tid, showSignature(this.prefixSigs[depth]));
       }
       if (!ex.isEnabled(tid)) {
-        if (depth < this.floor) diverged(this.s, ex, depth, tid);
+        if (depth < this.floor)
+          diverged(this.s, ex, depth, tid, `${showSignature(this.prefixSigs?.[depth] ?? -1)}, enabled`);
         throw new Error(`dpor: internal error: ${ex.describeOp(tid)} is not enabled at step ${depth}`);
       }
       const en = this.en;
@@ -454,6 +471,8 @@ class Explorer<W> {
     }
     const nThreads = ex.threads.length;
     ex.step(tid, alt);
+    e.val = stepValue(op);
+    e.vsig = valueKey(e.val);
     if (ex.threads.length > nThreads) {
       e.child = ex.threads.length - 1;
       if (ex.threads.length > this.width) this.growWidth(ex.threads.length);
