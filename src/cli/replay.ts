@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { findVariant } from "../catalogue/index.js";
-import { ModelError, replay } from "../explore/index.js";
+import { checkReplaysAlike, ModelError, NotDeterministic, replay } from "../explore/index.js";
 import { formatInterleaving } from "../report/text.js";
 import { firstDivergence, parseTraceFile, TraceFileError } from "../report/tracefile.js";
 import { parse } from "./args.js";
@@ -36,8 +36,11 @@ export async function replayCommand(argv: string[]): Promise<number> {
   }
   let rep: ReturnType<typeof replay>;
   try {
+    // A model that does not replay alike in one process says so, not "the model changed".
+    checkReplaysAlike(variant.program(), t.scheduleSteps);
     rep = replay(variant.program(), t.scheduleSteps, true);
   } catch (e) {
+    if (e instanceof NotDeterministic) throw e;
     if (e instanceof ModelError)
       throw new TraceFileError(
         `${file} no longer replays on ${t.scenario} / ${t.variant} (the model changed since mmrace ${t.mmrace} wrote it?): ${e.message}`,

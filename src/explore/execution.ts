@@ -1,6 +1,7 @@
 // One execution of a program: the threads, their pending ops, and the
 // scheduler's primitive `step(tid)`. Strategies decide which thread steps.
 
+import { Fairness, windowOf } from "./fairness.js";
 import { type Gen, isLockOp, K, type Loc, type LockObj, type Op, opNames, type Thread } from "./ops.js";
 import type { Monitor, Program } from "./program.js";
 import { ModelError, Violation } from "./violation.js";
@@ -113,6 +114,12 @@ export class Execution<W = unknown> {
   /** Objects setup() has allocated (their ids are 0..setupAllocs-1). */
   setupAllocs = 0;
   private readonly maxSteps: number;
+  /** A thread past this many steps is near its bound: its steps are watched for fairness (fairness.ts). */
+  private readonly watchFrom: number;
+  private fairness: Fairness | null = null;
+  /** The step (depth) of the last failed retry or yield, and its thread. */
+  private yieldDepth = -2;
+  private yielder = -1;
   private readonly monitors: readonly Monitor[];
   /** The monitors that see every step: most explorations have none, so step() pays one length check. */
   private readonly stepMonitors: readonly Monitor[];
@@ -129,6 +136,7 @@ export class Execution<W = unknown> {
     opts: ExecOptions = {},
   ) {
     this.maxSteps = program.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.watchFrom = this.maxSteps - windowOf(this.maxSteps);
     this.stepInvariants = program.invariants !== undefined && hasStepInvariant(program.invariants);
     this.monitors = opts.monitors ?? [];
     this.stepMonitors = this.monitors.filter((m) => m.onStep !== undefined);
@@ -294,19 +302,9 @@ export class Execution<W = unknown> {
     this.depth++;
     if (all ? !hit : this.violation === null) {
       t.steps++;
-      if (t.steps <= this.maxSteps) this.advance(t, res);
-      else if (t.daemon) {
-        // A daemon may run forever; past its bound the execution is cut, which makes the exploration incomplete.
-        this.cut = true;
-      } else {
-        this.fail(
-          new Violation(
-            "livelock",
-            `thread ${t.name} passed ${this.maxSteps} steps: a livelock, or a loop that should await`,
-          ),
-        );
-        if (all) die(t);
-      }
+      // Far from its bound a step costs this one comparison; near it, see nearBound.
+      if (t.steps <= this.watchFrom) this.advance(t, res);
+      else this.nearBound(t, op, res);
     } else if (all) die(t);
     if (this.stepInvariants && (all || this.violation === null)) this.checkInvariants(true);
     if (this.raised !== r0) {
@@ -314,6 +312,41 @@ export class Execution<W = unknown> {
       const at = this.violationAt as number[];
       for (let i = n0; i < at.length; i++) at[i] = this.depth;
     }
+  }
+
+  /**
+   * A step in the last part of a thread's bound: watched for fairness, and
+   * past the bound judged (fairness.ts): an unfair execution is cut, a retry
+   * loop that nothing can unblock is a deadlock, a fair one a livelock.
+   */
+  private nearBound(t: TState, op: Op, res: unknown): void {
+    if (t.daemon) {
+      // A daemon may run forever; past its bound the execution is cut, which makes the exploration incomplete.
+      if (t.steps <= this.maxSteps) this.advance(t, res);
+      else this.cut = true;
+      return;
+    }
+    const f = (this.fairness ??= new Fairness(this.maxSteps));
+    f.sample(this as Execution, t, op, this.lastWrite, res);
+    if (t.steps <= this.maxSteps) {
+      this.advance(t, res);
+      return;
+    }
+    const j = f.judge(this as Execution, t);
+    if (j.kind === "unfair" || j.kind === "premature") {
+      this.cut = true;
+      return;
+    }
+    if (j.kind === "deadlock") this.fail(this.deadlock({ tid: t.id, op: j.spin }));
+    else
+      this.fail(
+        new Violation(
+          "livelock",
+          `thread ${t.name} passed ${this.maxSteps} steps in a fair execution: a livelock (every thread that could run ran, and it never got through)`,
+        ),
+      );
+    // All-violations mode: the thread stops there, the others run on.
+    if (this.allViolations) die(t);
   }
 
   /**
@@ -376,7 +409,7 @@ export class Execution<W = unknown> {
         const c = target as Loc;
         res = c.v;
         if (res === op.a) c.v = op.b;
-        else this.lastWrite = false;
+        else this.yielded(tid);
         break;
       }
       case K.Lock:
@@ -391,7 +424,7 @@ export class Execution<W = unknown> {
         if (res) {
           l.holder = tid;
           t.held.push(l.id);
-        } else this.lastWrite = false;
+        } else this.yielded(tid);
         break;
       }
       case K.DownRead:
@@ -404,7 +437,7 @@ export class Execution<W = unknown> {
         if (res) {
           l.readers.push(tid);
           t.held.push(l.id);
-        } else this.lastWrite = false;
+        } else this.yielded(tid);
         break;
       }
       case K.Unlock:
@@ -442,8 +475,10 @@ export class Execution<W = unknown> {
         res = this.addThread(op.b as string, op.a as () => Thread, false);
         break;
       case K.Join:
-      case K.Yield:
         this.lastWrite = false;
+        break;
+      case K.Yield:
+        this.yielded(tid);
         break;
       case K.Choose:
         this.lastWrite = false;
@@ -474,6 +509,23 @@ export class Execution<W = unknown> {
     if (holders.length === 0) return;
     const names = holders.map((h) => this.threads[h]?.name ?? `thread ${h}`).join(", ");
     this.fail(new Violation("lockdep", `${t.name}: ${what} frees ${l.name}, held by ${names}`));
+  }
+
+  /**
+   * A failed trylock or cmpxchg, or a yield: a retry loop going round without
+   * progress (not a write). Strategies let the other threads run next
+   * (`justYielded`), as the fair scheduler of Musuvathi & Qadeer (PLDI 2008)
+   * lowers a yielding thread below those it ran ahead of.
+   */
+  private yielded(tid: number): void {
+    this.lastWrite = false;
+    this.yieldDepth = this.depth;
+    this.yielder = tid;
+  }
+
+  /** The thread whose last step (the execution's last) was a failed retry or a yield, else -1. */
+  justYielded(): number {
+    return this.yieldDepth === this.depth - 1 ? this.yielder : -1;
   }
 
   /** Records a violation: the first one wins, unless all-violations mode lists every distinct one. */
@@ -568,13 +620,27 @@ export class Execution<W = unknown> {
     }
   }
 
-  /** Called by strategies when no thread is enabled before the program finished: names the wait-for cycle. */
-  deadlock(): Violation {
+  /**
+   * Called by strategies when no thread is enabled before the program finished: names the wait-for cycle.
+   * `spinning`: a thread that retries `op` while every other thread waits (fairness.ts) waits for its target too.
+   */
+  deadlock(spinning?: { readonly tid: number; readonly op: Op }): Violation {
     const waits = new Map<number, { on: string; holders: number[] }>();
     for (const t of this.threads) {
-      if (t.done || t.op === null || this.isEnabled(t.id)) continue;
-      const op = t.op;
-      if (op.k === K.Join) {
+      const spin = spinning !== undefined && spinning.tid === t.id;
+      if (t.done || t.op === null || (!spin && this.isEnabled(t.id))) continue;
+      const op = spin ? spinning.op : t.op;
+      if (spin) {
+        const target = op.t;
+        const what = `${opNames[op.k]}${target !== null ? ` ${target.name}` : ""}`;
+        const holders =
+          target !== null && isLockOp(op.k)
+            ? (target as LockObj).holder !== -1
+              ? [(target as LockObj).holder]
+              : [...(target as LockObj).readers]
+            : [];
+        waits.set(t.id, { on: `${what} (retrying; no thread that can run changes it)`, holders });
+      } else if (op.k === K.Join) {
         waits.set(t.id, { on: `join(${this.threads[op.a as number].name})`, holders: [op.a as number] });
       } else if (op.k === K.Await) {
         const label = (op.b as string | undefined) ?? `${(op.t as Loc).name}`;
@@ -613,7 +679,8 @@ export class Execution<W = unknown> {
       return { thread: t.name, holds: held, wants: w.on };
     });
     const text = parts.map((p) => `${p.thread} holds [${p.holds.join(", ")}] and waits for ${p.wants}`).join("; ");
-    return new Violation("deadlock", `no thread can run: ${text}`, { cycle: [], blocked: parts });
+    const none = spinning === undefined ? "no thread can run" : "no thread can make progress";
+    return new Violation("deadlock", `${none}: ${text}`, { cycle: [], blocked: parts });
   }
 
   /** A signature of the pending op of `tid`, to detect non-determinism on replay. */

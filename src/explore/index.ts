@@ -2,6 +2,7 @@
 
 export * from "./benchmarks.js";
 export * from "./dependence.js";
+export { NotDeterministic } from "./determinism.js";
 export * from "./execution.js";
 export {
   type Counterexample,
@@ -19,5 +20,5 @@ export * from "./result.js";
 export * from "./schedule.js";
 export * from "./state.js";
 export * from "./strategies/index.js";
-export { type ReplayOptions, type ReplayResult, replay } from "./strategies/replay.js";
+export { checkReplaysAlike, type ReplayOptions, type ReplayResult, replay } from "./strategies/replay.js";
 export * from "./violation.js";

@@ -13,7 +13,7 @@ import type { Execution } from "./execution.js";
 import type { Monitor, Program } from "./program.js";
 import { Session } from "./strategies/common.js";
 import { type PassOptions, pass } from "./strategies/dfs.js";
-import { replay } from "./strategies/replay.js";
+import { checkReplaysAlike, replay } from "./strategies/replay.js";
 import type { Violation } from "./violation.js";
 
 export interface Counterexample {
@@ -54,10 +54,12 @@ export function minimize<W>(
   found: { readonly violation: Violation; readonly schedule: readonly number[] },
   opts: MinimizeOptions = {},
 ): Counterexample {
+  const all = opts.anywhere === true;
+  // A counterexample that does not replay alike is a non-deterministic model, not a bug to show.
+  checkReplaysAlike(program, found.schedule, all);
   const target: Target = opts.anywhere
     ? { kind: found.violation.kind, message: found.violation.message }
     : { kind: found.violation.kind };
-  const all = opts.anywhere === true;
   let best: Counterexample = {
     violation: found.violation,
     schedule: found.schedule,

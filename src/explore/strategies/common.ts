@@ -1,10 +1,11 @@
 // Shared by the strategies: ending an execution, counting, progress and stopping.
 
+import { notDeterministic, setupNotDeterministic, showStep, worldPrint } from "../determinism.js";
 import { Execution } from "../execution.js";
 import { minimize } from "../minimize.js";
 import type { Monitor, Program } from "../program.js";
 import type { ExploreOptions, ExploreResult, Progress, ViolationClass, ViolationReport } from "../result.js";
-import { ModelError, type Violation } from "../violation.js";
+import type { Violation } from "../violation.js";
 
 /** One distinct violation (kind and message) of a keepGoing exploration, as the strategies met it. */
 interface ClassSeen {
@@ -54,12 +55,27 @@ function isStall(d: Violation): boolean {
   return (d.detail as { cycle?: readonly unknown[] } | undefined)?.cycle?.length === 0;
 }
 
-/** A replayed step found another op than the earlier execution did. */
-export function diverged<W>(s: Session<W>, ex: Execution<W>, depth: number, tid: number): never {
-  throw new ModelError(
-    `${s.program.name} is not deterministic: replaying step ${depth}, expected ${ex.threads[tid]?.name ?? `thread ${tid}`} ` +
-      `to perform the same op again, found ${ex.describeOp(tid)} (no Math.random, clocks, I/O or state kept across executions)`,
-  );
+/**
+ * A replayed step of `tid` found another op than the first run did (`first`
+ * describes that one), or, with `again`, left another value.
+ */
+export function diverged<W>(
+  s: Session<W>,
+  ex: Execution<W>,
+  depth: number,
+  tid: number,
+  first: string,
+  again?: string,
+): never {
+  const t = ex.threads[tid];
+  const now =
+    again ??
+    (t === undefined
+      ? "nothing (no such thread)"
+      : t.op === null
+        ? "nothing (it had finished)"
+        : showStep(t.op, undefined));
+  return notDeterministic(s.program.name, depth, t?.name ?? `${tid}`, first, now);
 }
 
 export function endName(end: End): "complete" | "blocked" | "violation" | "cut" {
@@ -73,6 +89,8 @@ export function report(v: Violation): ViolationReport {
 }
 
 const PROGRESS_EVERY_MS = 250;
+/** Executions whose setup() is compared with the first one's. */
+const SETUP_CHECKS = 16;
 
 /** Counters of one exploration, with progress reporting and cooperative stopping. */
 export class Session<W> {
@@ -110,12 +128,26 @@ export class Session<W> {
     const ex = new Execution(this.program, { monitors: this.monitors, record });
     if (this.setupAllocs < 0) this.setupAllocs = ex.setupAllocs;
     else if (ex.setupAllocs !== this.setupAllocs)
-      throw new ModelError(
-        `${this.program.name} is not deterministic: setup() allocated ${this.setupAllocs} objects on the first run and ` +
-          `${ex.setupAllocs} on another; keep all state in setup() and use choose() for nondeterminism`,
-      );
+      setupNotDeterministic(this.program.name, `${this.setupAllocs} objects`, `${ex.setupAllocs} objects`);
     if (this.opts.keepGoing) ex.allViolations = true;
+    if (this.setupChecks < SETUP_CHECKS) this.checkSetup(ex);
     return ex;
+  }
+
+  /** What the first execution's setup() built, to compare the next ones' with. */
+  private firstWorld: string | undefined;
+  private setupChecks = 0;
+
+  /**
+   * setup() must build the same world every time: its first SETUP_CHECKS
+   * executions are compared with the first (a world that varies from run to
+   * run shows within a few; the rest of the exploration pays nothing).
+   */
+  private checkSetup(ex: Execution<W>): void {
+    this.setupChecks++;
+    const print = worldPrint(ex.world, ex.threads);
+    if (this.firstWorld === undefined) this.firstWorld = print;
+    else if (print !== this.firstWorld) setupNotDeterministic(this.program.name, this.firstWorld, print);
   }
 
   /**

@@ -2,11 +2,14 @@
 // bounding as in CHESS (Musuvathi & Qadeer, PLDI 2007), so the first
 // counterexample found has the fewest preemptions.
 
+import { showSignature, showStep, stepValue, valueKey } from "../determinism.js";
 import { choiceAlt, choiceTid, encodeChoice } from "../execution.js";
+import type { Op } from "../ops.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
 import type { Violation } from "../violation.js";
 import { diverged, End, ending, Session } from "./common.js";
+import { checkReplaysAlike } from "./replay.js";
 
 interface Frame {
   /** Encoded choices to try at this step, in order. */
@@ -14,6 +17,10 @@ interface Frame {
   idx: number;
   /** Signature of the op taken, to notice a program that diverges on replay; -2 until known. */
   sig: number;
+  /** The op taken and the value it left in its cell, with its key, once run (not for a prefix made elsewhere). */
+  op: Op | null;
+  val: unknown;
+  vsig: number;
 }
 
 export interface Cex {
@@ -54,11 +61,19 @@ export interface PassOptions {
 export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
   const bound = o.bound;
   // A fixed prefix is a stack of frames without alternatives.
-  const stack: Frame[] = (o.prefix ?? []).map((c, i) => ({ alts: [c], idx: 0, sig: o.prefixSigs?.[i] ?? -2 }));
+  const stack: Frame[] = (o.prefix ?? []).map((c, i) => ({
+    alts: [c],
+    idx: 0,
+    sig: o.prefixSigs?.[i] ?? -2,
+    op: null,
+    val: undefined,
+    vsig: 0,
+  }));
   const en: number[] = [];
   let pruned = false;
   let cex: Cex | undefined;
   const sched = (n: number) => stack.slice(0, n).map((f) => f.alts[f.idx]);
+  let first = true;
   for (;;) {
     const ex = s.newExecution();
     let depth = 0;
@@ -74,7 +89,8 @@ export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
       if (depth < stack.length) {
         frame = stack[depth];
         const tid = choiceTid(frame.alts[frame.idx]);
-        if (!ex.isEnabled(tid) || (frame.sig !== -2 && frame.sig !== ex.opSignature(tid))) diverged(s, ex, depth, tid);
+        if (!ex.isEnabled(tid) || (frame.sig !== -2 && frame.sig !== ex.opSignature(tid)))
+          diverged(s, ex, depth, tid, frame.op !== null ? showStep(frame.op, frame.val) : showSignature(frame.sig));
       } else {
         const alts: number[] = [];
         const prevEnabled = prev !== -1 && en.includes(prev);
@@ -82,16 +98,30 @@ export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
         if (!prevEnabled || bound === undefined || pre < bound) {
           for (const tid of en) if (tid !== prev || !prevEnabled) pushAlts(ex.alternatives(tid), tid, alts);
         } else if (en.length > 1) pruned = true;
-        frame = { alts, idx: 0, sig: -2 };
+        frame = { alts, idx: 0, sig: -2, op: null, val: undefined, vsig: 0 };
         stack.push(frame);
       }
       const c = frame.alts[frame.idx];
       const tid = choiceTid(c);
       if (frame.sig === -2) frame.sig = ex.opSignature(tid);
       if (prev !== -1 && tid !== prev && ex.isEnabled(prev)) pre++;
+      const op = ex.threads[tid].op as Op;
       ex.step(tid, choiceAlt(c));
+      // A replayed step must leave the value its first run did (Math.random, clocks); the first run records it.
+      const v = stepValue(op);
+      if (frame.op === null) {
+        frame.op = op;
+        frame.val = v;
+        frame.vsig = valueKey(v);
+      } else if (frame.vsig !== valueKey(v))
+        diverged(s, ex, depth, tid, showStep(frame.op, frame.val), showStep(op, v));
       prev = tid;
       depth++;
+    }
+    // An exploration may replay nothing (one execution, or alternatives at the root only): the first one replays twice.
+    if (first) {
+      first = false;
+      checkReplaysAlike(s.program, sched(depth), ex.allViolations);
     }
     // All-violations mode: an execution that the limit cut may have raised some before.
     if (ex.violation && (end === End.Violation || end === End.Blocked || ex.allViolations)) {
@@ -118,6 +148,7 @@ export function pass<W>(s: Session<W>, o: PassOptions = {}): PassResult {
     const top = stack[stack.length - 1];
     top.idx++;
     top.sig = -2;
+    top.op = null;
   }
 }
 

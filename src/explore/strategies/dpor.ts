@@ -49,12 +49,14 @@
 // generator steps.
 
 import { type Access, conflict, dependent, isBlocking, locOf, makeAccess, NO_LOC, writeOf } from "../dependence.js";
+import { showSignature, showStep, stepValue, valueKey } from "../determinism.js";
 import { choiceAlt, choiceTid, type Execution, encodeChoice, ID_STRIDE } from "../execution.js";
 import { K, type Loc, type LockObj, type Op } from "../ops.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
 import type { Violation } from "../violation.js";
 import { diverged, End, ending, Session } from "./common.js";
+import { checkReplaysAlike } from "./replay.js";
 
 /** A node of a wakeup tree: the event to run next, and the wakeup tree after it. */
 interface WNode {
@@ -111,6 +113,9 @@ class Ev {
   readersBefore = 0;
   /** Completed the execution while daemons still ran: nothing can follow it. */
   stop = false;
+  /** The value the event left in its cell, and its key: a replay must see the same. */
+  val: unknown = undefined;
+  vsig = 0;
 
   constructor(width: number) {
     this.clock = new Int32Array(width);
@@ -167,6 +172,8 @@ class Explorer<W> {
   private readonly pending = new Pending();
   /** Scratch for the sequence of a reversal (see notdep). */
   private readonly vbuf: Access[] = [];
+  /** The first execution was replayed to check that the program is deterministic. */
+  private checked = false;
   /** Predicted events that did otherwise when run (stopped, or not, where the prediction said otherwise). */
   mispredicted = 0;
 
@@ -220,9 +227,14 @@ class Explorer<W> {
       const stopped = !sleepBlocked && depth > 0 && this.evs[depth - 1].stop;
       this.endOfE = stopped ? depth - 1 : depth;
       // What would follow a stop, or the sleeping events that blocked E, is unknown (see insertAt).
-      this.truncated = stopped || sleepBlocked;
+      this.truncated = stopped || sleepBlocked || end === End.Cut;
       for (let j = Math.max(b, this.floor); j < depth && j < this.live; j++) this.races(j);
       if (depth > this.floor) this.endRaces(ex, end, depth);
+      // An exploration may replay nothing (one execution, or reversals from the root): the first execution replays twice.
+      if (!this.checked) {
+        this.checked = true;
+        checkReplaysAlike(s.program, this.schedule(depth), ex.allViolations);
+      }
       let stop: boolean;
       if (sleepBlocked) stop = s.countSleepBlocked(depth);
       else {
@@ -248,7 +260,11 @@ class Explorer<W> {
     for (let depth = 0; depth < b; depth++) {
       // The event records of the prefix are those of the last execution.
       const e = evs[depth];
-      if (!ex.replayStep(e.tid, e.alt, e.sig)) diverged(this.s, ex, depth, e.tid);
+      const op = ex.threads[e.tid]?.op ?? null;
+      if (!ex.replayStep(e.tid, e.alt, e.sig)) diverged(this.s, ex, depth, e.tid, showStep(e.op, e.val));
+      // Same op, same value read or written: a value from Math.random or a clock shows here.
+      const v = stepValue(op as Op);
+      if (valueKey(v) !== e.vsig) diverged(this.s, ex, depth, e.tid, showStep(e.op, e.val), showStep(op as Op, v));
       // Only a monitor that learns across executions can do this (and under keepGoing it ends nothing).
       if (ex.violation !== null && !ex.allViolations) return depth + 1;
     }
@@ -281,10 +297,11 @@ class Explorer<W> {
       const node = frame.wut[0];
       const tid = node.acc.tid;
       if (depth < this.floor && this.prefixSigs !== undefined && ex.opSignature(tid) !== this.prefixSigs[depth]) {
-        diverged(this.s, ex, depth, tid);
+        diverged(this.s, ex, depth, tid, showSignature(this.prefixSigs[depth]));
       }
       if (!ex.isEnabled(tid)) {
-        if (depth < this.floor) diverged(this.s, ex, depth, tid);
+        if (depth < this.floor)
+          diverged(this.s, ex, depth, tid, `${showSignature(this.prefixSigs?.[depth] ?? -1)}, enabled`);
         throw new Error(`dpor: internal error: ${ex.describeOp(tid)} is not enabled at step ${depth}`);
       }
       const en = this.en;
@@ -333,6 +350,8 @@ class Explorer<W> {
   /** Any enabled event not asleep; null when every one is (sleep-set blocked). */
   private freshPick(ex: Execution<W>, sleep: readonly Access[]): Access | null {
     const en = this.en;
+    const y = ex.justYielded();
+    if (y !== -1) return this.pickAfterYield(ex, sleep, y);
     for (let i = 0; i < en.length; i++) {
       const tid = en[i];
       const n = ex.alternatives(tid);
@@ -343,6 +362,26 @@ class Explorer<W> {
 
   /** The first steps of the current execution's schedule (for Session.count). */
   private readonly scheduleOf = (steps: number): number[] => this.schedule(steps);
+
+  /**
+   * After thread y failed a retry or yielded, the others first, in turn from y
+   * (PLDI 2008's fair scheduler: a yielding thread gives way), so that the
+   * execution explored first is a fair one, not one cut for starving a lock
+   * holder (fairness.ts). Any enabled event that is not asleep may be picked
+   * here (JACM Alg. 2), so this changes the order, not what is explored.
+   */
+  private pickAfterYield(ex: Execution<W>, sleep: readonly Access[], y: number): Access | null {
+    const en = this.en;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let i = 0; i < en.length; i++) {
+        const tid = en[i];
+        if (pass === 0 ? tid <= y : pass === 1 ? tid >= y : tid !== y) continue;
+        const n = ex.alternatives(tid);
+        for (let alt = 0; alt < n; alt++) if (!asleep(sleep, tid, alt)) return placeholder(tid, alt);
+      }
+    }
+    return null;
+  }
 
   private schedule(depth: number): number[] {
     const out: number[] = [];
@@ -426,6 +465,8 @@ class Explorer<W> {
     }
     const nThreads = ex.threads.length;
     ex.step(tid, alt);
+    e.val = stepValue(op);
+    e.vsig = valueKey(e.val);
     if (ex.threads.length > nThreads) {
       e.child = ex.threads.length - 1;
       if (ex.threads.length > this.width) this.growWidth(ex.threads.length);
@@ -683,6 +724,7 @@ class Explorer<W> {
         }
       }
     }
+    if (end === End.Cut) this.cutRaces(ex);
     // Running: sleep-set blocked, and the threads that wait would run later in the trace that continues E.
     if (end !== End.Blocked && end !== End.Violation && end !== End.Running) return;
     // Lock and await ops disabled at the end (or just before the stop) race with the ops that disabled them.
@@ -695,6 +737,28 @@ class Explorer<W> {
       x.op = op;
       x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false);
       x.own = this.clockBefore(t.id, prev);
+      const sl = this.slot(op.t.id);
+      this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
+    }
+  }
+
+  /**
+   * An execution cut at a step bound (a daemon's, or an unfair one: fairness.ts)
+   * stops before the others' pending ops run, and a fair continuation runs
+   * each of them: they race, as if run at the end, with the events before.
+   * Whether a pending cmpxchg or trylock would write is not known, so it
+   * counts as a write (more reversals, none missed).
+   */
+  private cutRaces(ex: Execution<W>): void {
+    for (const t of ex.threads) {
+      const op = t.op;
+      if (t.done || op === null || op.t === null || op.k === K.Join) continue;
+      const prev = this.lastEv[t.id] ?? -1;
+      const x = new Pending();
+      x.op = op;
+      x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Load && op.k !== K.Await, null, false);
+      x.own = this.clockBefore(t.id, prev);
+      x.seen = (op.t as Loc).v;
       const sl = this.slot(op.t.id);
       this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
     }

@@ -1,6 +1,8 @@
 // Replay: runs one schedule, optionally recording a trace of every step.
 
+import { notDeterministic, setupNotDeterministic, showStep, stepValue, worldPrint } from "../determinism.js";
 import { choiceAlt, choiceTid, type Execution, type TraceStep } from "../execution.js";
+import type { Op } from "../ops.js";
 import type { Program } from "../program.js";
 import { ModelError } from "../violation.js";
 import { End, ending, Session } from "./common.js";
@@ -19,6 +21,8 @@ export interface ReplayOptions {
    * that raised the violation it reproduces.
    */
   readonly allViolations?: boolean;
+  /** Filled with what setup() built and each step did, to compare two replays (`checkReplaysAlike`). */
+  readonly log?: string[];
 }
 
 /**
@@ -33,8 +37,10 @@ export function replay<W>(
   record = true,
   opts: ReplayOptions = {},
 ): ReplayResult<W> {
+  const log = opts.log;
   const s = new Session(program, { keepGoing: opts.allViolations === true });
   const ex = s.newExecution(record);
+  if (log !== undefined) log.push(worldPrint(ex.world, ex.threads));
   const en: number[] = [];
   let end: End = End.Running;
   let prev = -1;
@@ -68,7 +74,9 @@ export function replay<W>(
         `schedule step ${i} takes alternative ${alt} of ${ex.describeOp(tid)}, which has ${ex.alternatives(tid)}`,
       );
     if (prev !== -1 && tid !== prev && ex.isEnabled(prev)) pre++;
+    const op = ex.threads[tid].op as Op;
     ex.step(tid, alt);
+    if (log !== undefined) log.push(`${tid}:${showStep(op, stepValue(op))}`);
     prev = tid;
     if (record) {
       const last = ex.trace![ex.trace!.length - 1];
@@ -87,4 +95,42 @@ export function replay<W>(
 
 function snapshot(v: unknown): unknown {
   return v === undefined ? undefined : JSON.parse(JSON.stringify(v));
+}
+
+/**
+ * Replays `schedule` twice and compares what setup() built and what each step
+ * did: a counterexample that does not replay alike is a non-deterministic
+ * model, whatever the strategy that found it (random and pct never replay
+ * otherwise), and a trace file replayed by another process is checked too.
+ */
+export function checkReplaysAlike<W>(program: Program<W>, schedule: readonly number[], allViolations = false): void {
+  const run = (log: string[]): string | null => {
+    try {
+      replay(program, schedule, false, { log, allViolations });
+      return null;
+    } catch (e) {
+      if (e instanceof ModelError) return e.message;
+      throw e;
+    }
+  };
+  const a: string[] = [];
+  const b: string[] = [];
+  const ea = run(a);
+  const eb = run(b);
+  if (a[0] !== b[0]) setupNotDeterministic(program.name, a[0], b[0]);
+  const n = Math.min(a.length, b.length);
+  // a[0] is setup's world; a[i] is step i - 1, as "tid:what it did".
+  const did = (x: string) => x.slice(x.indexOf(":") + 1);
+  const who = (step: number) => threadName(program, choiceTid(schedule[step] ?? 0));
+  for (let i = 1; i < n; i++)
+    if (a[i] !== b[i]) notDeterministic(program.name, i - 1, who(i - 1), did(a[i]), did(b[i]));
+  if (a.length !== b.length || ea !== eb) {
+    const what = (log: string[], err: string | null) =>
+      log.length > n ? did(log[n]) : `nothing (${err ?? "the execution had ended"})`;
+    notDeterministic(program.name, n - 1, who(n - 1), what(a, ea), what(b, eb));
+  }
+}
+
+function threadName<W>(program: Program<W>, tid: number): string {
+  return program.threads[tid]?.name ?? `${tid}`;
 }
