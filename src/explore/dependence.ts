@@ -9,6 +9,14 @@
 // writes the lock. A free writes every cell it frees. Spawns write one shared
 // "thread table" location, because thread ids follow spawn order. An event that
 // raised a violation ends the execution, so it is dependent with everything.
+//
+// A program with an invariant checked after every step (`always`) adds one
+// more location, the invariant's view: every write to a cell or lock the
+// invariant reads (`vis`) also writes it. A trace then fixes the order of all
+// those writes, so the one linearization dpor explores passes through every
+// state of the view that any linearization does (the invariant's value only
+// changes there); reads need nothing. Which cells are visible is learned as
+// the invariant runs (view.ts).
 
 import { K, type Op } from "./ops.js";
 
@@ -29,6 +37,8 @@ export interface Access {
   readonly freed: readonly number[] | null;
   /** The event raised a violation: nothing can follow it. */
   readonly stop: boolean;
+  /** A write to something an `always` invariant reads: dependent with every other such write. */
+  readonly vis: boolean;
 }
 
 /** The location an op touches, given the executor's `lastTarget` after it ran. */
@@ -48,8 +58,9 @@ export function makeAccess(
   write: boolean,
   freed: readonly number[] | null,
   stop: boolean,
+  vis = false,
 ): Access {
-  return { tid, alt, loc, write, freed, stop };
+  return { tid, alt, loc, write, freed, stop, vis };
 }
 
 /**
@@ -64,6 +75,7 @@ export function dependent(a: Access, b: Access): boolean {
 
 /** Do `a` and `b` touch a common location, one of them writing it (whatever their threads and violations)? */
 export function conflict(a: Access, b: Access): boolean {
+  if (a.vis && b.vis) return true;
   if (a.loc !== NO_LOC && a.loc === b.loc && (a.write || b.write)) return true;
   if (a.freed !== null && touchesAny(b, a.freed)) return true;
   if (b.freed !== null && touchesAny(a, b.freed)) return true;
@@ -73,6 +85,22 @@ export function conflict(a: Access, b: Access): boolean {
 function touchesAny(x: Access, cells: readonly number[]): boolean {
   if (x.loc !== NO_LOC && cells.includes(x.loc)) return true;
   if (x.freed !== null) for (const c of x.freed) if (cells.includes(c)) return true;
+  return false;
+}
+
+/**
+ * Is an event that touched `loc` (writing it when `write`) and freed `freed` a
+ * write to the invariant's view `visible` (null: no `always` invariant)?
+ */
+export function isVisible(
+  visible: ReadonlySet<number> | null,
+  loc: number,
+  write: boolean,
+  freed: readonly number[] | null,
+): boolean {
+  if (visible === null) return false;
+  if (write && loc !== NO_LOC && visible.has(loc)) return true;
+  if (freed !== null) for (const c of freed) if (visible.has(c)) return true;
   return false;
 }
 

@@ -4,6 +4,7 @@ import { Execution } from "../execution.js";
 import { minimize } from "../minimize.js";
 import type { Monitor, Program } from "../program.js";
 import type { ExploreOptions, ExploreResult, Progress, ViolationReport } from "../result.js";
+import type { InvariantView } from "../view.js";
 import { ModelError, type Violation } from "../violation.js";
 
 /** How an execution ended. */
@@ -66,6 +67,8 @@ export class Session<W> {
   maxDepth = 0;
   interrupted = false;
   phase: string | undefined;
+  /** What `always` invariants read, recorded in every execution (dpor's invariant view); null: not recorded. */
+  view: InvariantView | null = null;
   readonly monitors: Monitor[];
   private readonly t0 = performance.now();
   private lastProgress = this.t0;
@@ -81,7 +84,9 @@ export class Session<W> {
   }
 
   newExecution(record = false): Execution<W> {
-    return new Execution(this.program, { monitors: this.monitors, record });
+    const ex = new Execution(this.program, { monitors: this.monitors, record });
+    ex.view = this.view;
+    return ex;
   }
 
   /**
@@ -153,6 +158,7 @@ export class Session<W> {
       elapsedMs: Math.round((performance.now() - this.t0) * 100) / 100,
       ...(this.cut ? { cut: this.cut } : {}),
       ...(this.interrupted ? { interrupted: true } : {}),
+      ...(this.view?.restarts ? { restarts: this.view.restarts } : {}),
     };
     if (!cex) return { ...base, verdict: "safe" };
     // Every strategy's counterexample is shown minimal: fewest preemptions, then fewest steps.

@@ -27,6 +27,12 @@
 //   race with the ops that disabled them, as if they had run.
 // - A `choose` is local: independent of everything, but its alternatives
 //   exclude each other, so each executed choose inserts its other alternatives.
+// - An invariant checked after every step (`always`) is checked in every
+//   reachable state: every write to a cell or lock it reads also writes one
+//   more location, the invariant's view (dependence.ts, view.ts), with its own
+//   write history; a race through it keeps each event's own result. The view
+//   is learned as the invariant runs; when it grows by a cell written earlier
+//   as not visible, the exploration starts over with it.
 //
 // - Races are examined once per execution, when it is over, with notdep
 //   running to the end of the execution (the sleep-set check must see what
@@ -55,6 +61,7 @@ import { choiceAlt, choiceTid, type Execution, encodeChoice } from "../execution
 import { K, type Loc, type LockObj, type Op } from "../ops.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
+import { InvariantView } from "../view.js";
 import type { Violation } from "../violation.js";
 import { diverged, End, ending, Session } from "./common.js";
 
@@ -99,6 +106,8 @@ class Ev {
   prevW = -1;
   /** Reads since the last write: the next older read (for reads); the saved head (for writes). */
   prevR = -1;
+  /** The previous write to the invariant's view (for writes to it). */
+  prevVis = -1;
   /** Free: saved history heads of every freed cell. */
   savedW: number[] | null = null;
   savedR: number[] | null = null;
@@ -126,6 +135,8 @@ export interface DporJob {
   /** The signatures of the prefix ops where the prefix was made (another thread), checked on the first run. */
   readonly sigs?: readonly number[];
   readonly sleep: readonly Access[];
+  /** The invariant's view the prefix and sleep set were made with (view.ts), for a program with `always` invariants. */
+  readonly view?: readonly number[];
 }
 
 export interface Counterexample {
@@ -135,9 +146,28 @@ export interface Counterexample {
 
 const ZERO = new Int32Array(0);
 
-/** Runs optimal DPOR over one job (the whole program for the empty job), counting into `s`. */
+/**
+ * Runs optimal DPOR over one job (the whole program for the empty job),
+ * counting into `s`. With `always` invariants it starts over while the
+ * invariant's view grows stale (view.ts); a piece of a split exploration
+ * leaves `s.view.stale` set for its caller, which must start over the split.
+ */
 export function runDpor<W>(s: Session<W>, job: DporJob = { prefix: [], sleep: [] }): Counterexample | undefined {
-  return new Explorer(s, job).run();
+  if (s.view === null && s.program.invariants?.some((i) => i.always)) {
+    const view = new InvariantView();
+    for (const id of job.view ?? []) view.ids.add(id);
+    s.view = view;
+    // What the invariant reads in the initial state: most invariants read nothing else.
+    s.newExecution().probeInvariants();
+  }
+  for (;;) {
+    const cex = new Explorer(s, job).run();
+    const view = s.view;
+    // A violation found is real whatever the view; a piece's caller starts over.
+    if (view === null || !view.stale || (cex !== undefined && !s.opts.keepGoing) || job.prefix.length > 0) return cex;
+    view.restart();
+    s.phase = `restart ${view.restarts}: the invariant reads ${view.ids.size} cells`;
+  }
 }
 
 class Explorer<W> {
@@ -180,6 +210,10 @@ class Explorer<W> {
   private readonly vbuf: Access[] = [];
   /** Predicted events that did otherwise when run (a monitor or an `always` invariant decided). */
   mispredicted = 0;
+  /** The invariant's view, with `always` invariants. */
+  private readonly view: InvariantView | null;
+  /** The last write to the invariant's view, as a position. */
+  private visLast = -1;
 
   constructor(
     private readonly s: Session<W>,
@@ -200,6 +234,7 @@ class Explorer<W> {
     this.frames.push({ wut: NONE, sleep: job.sleep.length === 0 ? NONE : job.sleep.slice() });
     this.nframes = this.frames.length;
     this.inherited = new Set(job.sleep);
+    this.view = s.view;
   }
 
   /**
@@ -248,6 +283,8 @@ class Explorer<W> {
         stop = s.count(end, depth, ex);
       }
       if (stop) return cex;
+      // The invariant read a cell written earlier as not visible: what was explored does not count (runDpor).
+      if (this.view?.stale) return cex;
       const next = this.backtrack(depth);
       if (next < 0) return cex;
       b = next;
@@ -440,7 +477,8 @@ class Explorer<W> {
     const loc = locOf(op.k, ex.lastTarget);
     const write = writeOf(op.k, ex.lastWrite);
     const freed = ex.lastFreed === null ? null : ex.lastFreed.map((c) => c.id);
-    const acc = makeAccess(tid, alt, loc, write, freed, e.stopKind !== 0);
+    const vis = this.view?.vis(loc, write, freed) === true;
+    const acc = makeAccess(tid, alt, loc, write, freed, e.stopKind !== 0, vis);
     e.acc = acc;
 
     const prev = this.lastEv[tid] ?? -1;
@@ -469,6 +507,12 @@ class Explorer<W> {
         this.lastR[sl] = -1;
       }
     } else e.savedW = e.savedR = null;
+    if (vis) {
+      // The invariant's view: a location that only writes.
+      e.prevVis = this.visLast;
+      if (e.prevVis >= 0) join(c, this.evs[e.prevVis].clock);
+      this.visLast = j;
+    }
     if (op.k === K.Join) {
       const last = this.lastEv[op.a as number] ?? -1;
       if (last >= 0) join(c, this.evs[last].clock);
@@ -525,6 +569,7 @@ class Explorer<W> {
       if (a.write) this.lastW[sl] = e.prevW;
       this.lastR[sl] = e.prevR;
     }
+    if (a.vis) this.visLast = e.prevVis;
   }
 
   // ---- races ----
@@ -555,6 +600,7 @@ class Explorer<W> {
     pending.acc = acc;
     pending.own = this.clockBefore(e.tid, e.prevThread);
     pending.seen = e.before;
+    pending.freedBefore = e.freedBefore;
     pending.hist = this.exact ? this.histBefore(e.tid, e.prevThread) : null;
     if (acc.loc !== NO_LOC) this.raceLoc(pending, e.prevW, e.prevR, acc.write);
     if (acc.freed !== null) {
@@ -562,6 +608,22 @@ class Explorer<W> {
         this.raceLoc(pending, (e.savedW as number[])[i], (e.savedR as number[])[i], true);
       }
     }
+    if (acc.vis) this.raceVis(pending, e.prevVis);
+  }
+
+  /**
+   * The race of a write to the invariant's view with the last one before it,
+   * unless they touch one location (raceLoc has it) or happen in order.
+   * Moved before it, x still sees what it saw: nothing between them that x
+   * depends on comes after that write, or they would not race.
+   */
+  private raceVis(x: Pending, w: number): void {
+    if (w < 0) return;
+    const we = this.evs[w];
+    const a = x.acc;
+    if (we.tid === a.tid || x.own[we.tid] > we.idx) return;
+    if (conflict({ ...a, vis: false }, { ...we.acc, vis: false })) return;
+    this.race(we, w, x, true);
   }
 
   /**
@@ -611,11 +673,11 @@ class Explorer<W> {
    * before c. notdep runs to the end of E, not just to x: the sleep-set check
    * must see what the rest of the execution does (JACM Alg. 2).
    */
-  private race(c: Ev, i: number, x: Pending): void {
+  private race(c: Ev, i: number, x: Pending, viaView = false): void {
     if (i < this.floor) return;
     const n = this.notdep(c, i);
     const v = this.vbuf;
-    v[n] = this.reversed(x, c, i, n);
+    v[n] = this.reversed(x, c, i, n, viaView);
     this.insertAt(i, v, this.truncated, n + 1);
   }
 
@@ -637,24 +699,25 @@ class Explorer<W> {
   }
 
   /** The access x makes when run just before event `c` at position i, after `v`: a cmpxchg or trylock may then succeed or fail, a read may see another value. */
-  private reversed(x: Pending, c: Ev, i: number, n: number): Access {
+  private reversed(x: Pending, c: Ev, i: number, n: number, viaView = false): Access {
     const { op, acc } = x;
     let write = acc.write;
     const fromFree = c.acc.freed !== null;
-    if (!fromFree) {
+    if (!fromFree && !viaView) {
       if (op.k === K.Cas) write = c.before === op.a;
       else if (isLockOp(op)) write = lockOpWrites(op.k, c.holderBefore, c.readersBefore);
     }
+    const vis = this.view?.vis(acc.loc, write, acc.freed) === true;
     let stop = false;
     if (this.exact) {
-      const seen = fromFree ? x.seen : c.before;
+      const seen = fromFree || viaView ? x.seen : c.before;
       const res = resultOf(op, seen, write, op.k === K.Spawn ? c.child : -1, acc.alt);
-      const key = resultKey(res, fromFree ? false : c.freedBefore);
-      stop = this.predictStop(x.hist, key, i, this.vbuf, n, acc.tid, acc.alt);
+      const key = resultKey(res, viaView ? x.freedBefore : fromFree ? false : c.freedBefore);
+      stop = this.predictStop(x.hist, key, i, this.vbuf, n, acc.tid, acc.alt, vis);
     }
-    return write === acc.write && stop === acc.stop
+    return write === acc.write && stop === acc.stop && vis === acc.vis
       ? acc
-      : makeAccess(acc.tid, acc.alt, acc.loc, write, acc.freed, stop);
+      : makeAccess(acc.tid, acc.alt, acc.loc, write, acc.freed, stop, vis);
   }
 
   /**
@@ -712,7 +775,8 @@ class Explorer<W> {
       const prev = this.lastEv[t.id] ?? -1;
       const x = new Pending();
       x.op = op;
-      x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false);
+      const write = op.k !== K.Await;
+      x.acc = makeAccess(t.id, 0, op.t.id, write, null, false, this.view?.vis(op.t.id, write, null) === true);
       x.own = this.clockBefore(t.id, prev);
       x.hist = this.exact ? this.histBefore(t.id, prev) : null;
       const sl = this.slot(op.t.id);
@@ -748,13 +812,14 @@ class Explorer<W> {
         write = op.k === K.Store || op.k === K.Rmw || (op.k === K.Cas && seen === op.a);
       }
     }
+    const vis = this.view?.vis(loc, write, freed) === true;
     let stops = false;
     if (this.exact) {
       const prev = this.lastEv[tid] ?? -1;
       const res = resultOf(op, seen, write, ex.threads.length, alt);
-      stops = this.predictStop(this.histBefore(tid, prev), resultKey(res, freedBefore), j, NONE, 0, tid, alt);
+      stops = this.predictStop(this.histBefore(tid, prev), resultKey(res, freedBefore), j, NONE, 0, tid, alt, vis);
     }
-    return makeAccess(tid, alt, loc, write, freed, stops);
+    return makeAccess(tid, alt, loc, write, freed, stops, vis);
   }
 
   // ---- exact violation prediction (keepGoing) ----
@@ -762,7 +827,9 @@ class Explorer<W> {
   /**
    * Does the event of `tid` (alternative `alt`) raise a violation when its
    * thread, with result history `hist`, receives the result `key` — run at
-   * position i after the events v[0..vn)? Remembered; an unknown case is replayed.
+   * position i after the events v[0..vn)? Remembered; an unknown case is
+   * replayed. A write to the invariant's view (`vis`) may break the invariant
+   * in one state and not another, whatever its thread received: always replayed.
    */
   private predictStop(
     hist: History | null,
@@ -772,10 +839,11 @@ class Explorer<W> {
     vn: number,
     tid: number,
     alt: number,
+    vis = false,
   ): boolean {
     if (!this.exact || hist === null) return false;
     const h = hist.after(key);
-    if (h.stopped !== UNKNOWN) return h.stopped === STOPPED;
+    if (h.stopped !== UNKNOWN && !vis) return h.stopped === STOPPED;
     const ex = this.s.newExecution();
     for (let m = 0; m < i; m++) {
       const a = this.frames[m].wut[0].acc;
@@ -787,7 +855,7 @@ class Explorer<W> {
       ex.step(tid, alt);
       stop = ex.violation !== null;
     }
-    h.stopped = stop ? STOPPED : RAN;
+    if (!vis) h.stopped = stop ? STOPPED : RAN;
     return stop;
   }
 
@@ -822,6 +890,8 @@ class Pending {
   own: Int32Array = ZERO;
   /** The value it read, if any. */
   seen: unknown = undefined;
+  /** Its target had been freed before it. */
+  freedBefore = false;
   /** Its thread's result history before it (exact mode). */
   hist: History | null = null;
 }
