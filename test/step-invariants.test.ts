@@ -6,7 +6,12 @@
 // fail in intermediate states only, and on a three-thread fixture.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   cell,
   type Execution,
@@ -136,4 +141,69 @@ test("InvariantView: a newly read cell makes the view stale only if it was writt
   assert.equal(v.restarts, 1);
   assert.equal(v.vis(2, true, null), true);
   assert.equal(v.vis(4, false, [2]), true, "a free writes every cell it frees");
+});
+
+// The acceptance fixture: a COW write fault on a page that a child still maps.
+// The racy fault makes the PTE writable before it points it at the copy, so in
+// the interleavings where the child has not yet unmapped the page a writable
+// PTE maps a page mapped elsewhere, for one step; the fixed fault publishes
+// the new PTE with one store. A third thread (reclaim) reads the PTE and
+// clears its young bit. The invariant follows the PTE to its page's mapcount
+// through a Map. Checked by the CLI with the default strategy.
+const cowFixture = (api: string) => `import { cell, load, store, rmw } from ${JSON.stringify(api)};
+const fault = (racy) => function* (w) {
+  const shared = (yield load(w.pages.get(1).mapcount)) > 1;
+  if (!shared) { yield store(w.pte, { pfn: 1, write: true }); return; }
+  if (racy) yield store(w.pte, { pfn: 1, write: true });
+  yield store(w.pte, { pfn: 2, write: true });
+  yield rmw(w.pages.get(1).mapcount, (m) => m - 1);
+};
+const program = (racy) => () => ({
+  name: "cow",
+  setup: () => ({
+    pte: cell("pte", { pfn: 1, write: false }, (p) => (p.write ? "w" : "r") + p.pfn),
+    young: cell("young", 1),
+    pages: new Map([[1, { mapcount: cell("page1.mapcount", 2) }], [2, { mapcount: cell("page2.mapcount", 1) }]]),
+  }),
+  threads: [
+    { name: "child-exit", run: function* (w) { yield rmw(w.pages.get(1).mapcount, (m) => m - 1); } },
+    { name: "fault", run: fault(racy) },
+    { name: "reclaim", run: function* (w) { yield load(w.pte); yield store(w.young, 0); } },
+  ],
+  invariants: [{
+    name: "a writable PTE maps an exclusive page", always: true,
+    check: (w) => {
+      const pte = w.pte.v;
+      const m = w.pages.get(pte.pfn).mapcount.v;
+      return pte.write && m > 1 ? "writable PTE maps page " + pte.pfn + ", mapcount " + m : null;
+    },
+  }],
+});
+export default { id: "cow-publish", title: "t", source: "test", description: "d", variants: [
+  { name: "racy", source: "test", summary: "s", expected: "violation:invariant", program: program(true) },
+  { name: "fixed", source: "test", summary: "s", expected: "safe", program: program(false) },
+] };
+`;
+
+test("a COW fixture whose invariant fails only mid-execution: found by the default strategy, its fix a complete safe", () => {
+  const api = pathToFileURL(fileURLToPath(new URL("../src/index.js", import.meta.url))).href;
+  const main = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const dir = mkdtempSync(join(tmpdir(), "mmrace-"));
+  const file = join(dir, "cow.mjs");
+  writeFileSync(file, cowFixture(api));
+  const r = spawnSync(process.execPath, [main, "check", file, "--json"], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const lines = r.stdout
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l));
+  const racy = lines.find((l) => l.variant === "racy");
+  const fixed = lines.find((l) => l.variant === "fixed");
+  assert.equal(racy.strategy, "dpor");
+  assert.equal(racy.found, "violation:invariant");
+  assert.match(racy.violation.message, /writable PTE maps page 1, mapcount 2/);
+  assert.equal(fixed.strategy, "dpor");
+  assert.equal(fixed.found, "safe");
+  assert.equal(fixed.complete, true);
 });
