@@ -4,8 +4,10 @@
 // choices over 1-3 cells and 1-2 locks, some with assertions that can fail.
 // Each program logs the events it performs, so that a test can compute the
 // happens-before class of every execution with the explorer's own dependence.
+// Optionally an invariant over x0 and x1 is checked after every step, one that
+// intermediate states can break while final states keep it.
 
-import { type Access, dependent, makeAccess, NO_LOC } from "../src/explore/dependence.js";
+import { type Access, dependent, isVisible, makeAccess, NO_LOC } from "../src/explore/dependence.js";
 import {
   awaitOp,
   cas,
@@ -47,6 +49,8 @@ export interface Spec {
   readonly cells: number;
   readonly locks: number;
   readonly threads: readonly (readonly Instr[])[];
+  /** An invariant checked after every step: 0 "x0 + x1 != 2", 1 "not (x0 == 1 and x1 == 0)". */
+  readonly always?: 0 | 1;
 }
 
 interface World {
@@ -66,13 +70,15 @@ export interface GenOptions {
   readonly awaits?: boolean;
   readonly choose?: boolean;
   readonly asserts?: boolean;
+  /** Add an invariant over x0 and x1 checked after every step (then 2-3 cells). */
+  readonly always?: boolean;
 }
 
 /** A random program specification, determined by its seed. */
 export function randomSpec(seed: number, o: GenOptions = {}): Spec {
   const rng = mulberry32(seed);
   const int = (n: number) => Math.floor(rng() * n);
-  const cells = 1 + int(3);
+  const cells = o.always ? 2 + int(2) : 1 + int(3);
   const locks = o.locks === false ? 0 : int(3);
   const nThreads = 2 + int(3);
   const threads: Instr[][] = [];
@@ -80,6 +86,7 @@ export function randomSpec(seed: number, o: GenOptions = {}): Spec {
     const steps = 1 + int(6 - nThreads);
     threads.push(block(rng, steps, cells, locks, o, 0));
   }
+  if (o.always) return { seed, cells, locks, threads, always: int(2) as 0 | 1 };
   return { seed, cells, locks, threads };
 }
 
@@ -106,9 +113,30 @@ function block(rng: Rng, steps: number, cells: number, locks: number, o: GenOpti
   return out;
 }
 
-/** The program a spec describes. */
-export function specProgram(spec: Spec): Program<World> {
+/** The step invariant of a spec: a message for a bad state of x0 and x1, else null. */
+export function stepInvariant(kind: 0 | 1, x0: number, x1: number): string | null {
+  if (kind === 0) return x0 + x1 === 2 ? `x0 + x1 == 2 (x0 = ${x0})` : null;
+  return x0 === 1 && x1 === 0 ? "x0 == 1 while x1 == 0" : null;
+}
+
+/** The program a spec describes; `onCheck` sees x0 and x1 whenever the step invariant is checked. */
+export function specProgram(spec: Spec, onCheck?: (x0: number, x1: number) => void): Program<World> {
+  const kind = spec.always;
   return {
+    ...(kind === undefined
+      ? {}
+      : {
+          invariants: [
+            {
+              name: "x0 and x1",
+              always: true,
+              check: (w: World) => {
+                onCheck?.(w.c[0].v, w.c[1].v);
+                return stepInvariant(kind, w.c[0].v, w.c[1].v);
+              },
+            },
+          ],
+        }),
     name: `random#${spec.seed}`,
     setup: () => ({
       c: Array.from({ length: spec.cells }, (_, i) => cell(`x${i}`, 0)),
@@ -203,8 +231,14 @@ export function finalState(w: World): string {
  * dependent earlier event already placed. A violation stops only its thread
  * (keepGoing), so its step is an event like any other.
  */
-export function hbClass(log: readonly Access[]): string {
-  const evs = log;
+export function hbClass(log: readonly Access[], visible?: ReadonlySet<number>): string {
+  // With an `always` invariant, writes to what it reads are dependent with each other (its view).
+  const evs =
+    visible === undefined
+      ? log
+      : log.map((a) =>
+          makeAccess(a.tid, a.alt, a.loc, a.write, a.freed, false, isVisible(visible, a.loc, a.write, a.freed)),
+        );
   const preds = evs.map((e, k) => {
     const p: number[] = [];
     for (let i = 0; i < k; i++) if (dependent(evs[i], e)) p.push(i);

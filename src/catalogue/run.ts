@@ -3,11 +3,14 @@
 
 import {
   defaultStrategy,
+  type Execution,
   type ExploreOptions,
   type ExploreResult,
   explore,
   exploreParallel,
+  NoteOrder,
   type Program,
+  type ReplayResult,
   replay,
   type TraceStep,
   type ViolationClass,
@@ -53,18 +56,43 @@ export interface CheckResult {
   readonly violations?: readonly ViolationClassResult[];
 }
 
-/** Do the notes, in order, contain the story's beats as a subsequence? */
-export function tellsStory(notes: readonly { thread: string; text: string }[], story: readonly StoryStep[]): boolean {
-  let k = 0;
-  for (const n of notes) {
-    if (k === story.length) break;
-    if (n.thread === story[k].thread && story[k].note.test(n.text)) k++;
-  }
-  return k === story.length;
+/**
+ * Does an execution tell the story: are the beats notes of it in an order
+ * that some linearization of its trace has (notes.ts)? Not only the order it
+ * ran in: dpor runs one linearization per trace, and a story's beats may be
+ * independent steps. Needs the logs that Program.accept keeps.
+ */
+export function tellsStory(ex: Execution<unknown>, story: readonly StoryStep[]): boolean {
+  return new NoteOrder(ex).match(story) !== null;
 }
 
-function traceNotes(trace: readonly TraceStep[], threads: readonly string[]) {
-  return trace.flatMap((st) => (st.notes ?? []).map((text) => ({ thread: threads[st.tid], text })));
+/**
+ * Replays `schedule` and, when its execution tells the story, returns it
+ * re-linearized so that the trace shows the beats in the story's order (the
+ * same trace, so the same violation); null when it does not tell it.
+ */
+function tellStory(
+  program: Program<unknown>,
+  schedule: readonly number[],
+  story: readonly StoryStep[],
+): { rep: ReplayResult<unknown>; schedule: readonly number[] } | null {
+  // Every violation accepted: a query's logs, the same execution.
+  const rep = replay({ ...program, accept: () => true }, schedule, false);
+  const order = new NoteOrder(rep.execution);
+  const matched = order.match(story);
+  if (matched === null) return null;
+  // A violation that a step raised stays last; one found by the end-of-run invariants comes after every order.
+  const ex = rep.execution;
+  const stopped = rep.end === "violation" && !(ex.finished() && ex.violation?.kind === "invariant");
+  try {
+    const told = order.schedule(matched, stopped);
+    const shown = replay(program, told, true);
+    if (shown.end === rep.end && shown.execution.violation?.kind === rep.execution.violation?.kind)
+      return { rep: shown, schedule: told };
+  } catch {
+    // An `always` invariant may fail earlier in the new order: show the execution as it ran.
+  }
+  return { rep: replay(program, schedule, true), schedule };
 }
 
 export function foundVerdict(r: ExploreResult): string {
@@ -145,23 +173,23 @@ function finish(
     const violations = result.violations.map((c) => ({ ...c, ...traceOf(program, c.schedule, true) }));
     return { ...base, ...traceOf(program, result.schedule), violations };
   }
-  const rep = replay(program, result.schedule, true);
-  const threads = rep.execution.threads.map((t) => t.name);
-  if (!v.story || tellsStory(traceNotes(rep.trace, threads), v.story)) {
-    return { ...base, threads, trace: rep.trace, ...(v.story ? { story: "shown" as const } : {}) };
-  }
-  // Ask the explorer for the execution the source thread describes (still the fewest preemptions among those).
+  if (!v.story) return { ...base, ...traceOf(program, result.schedule) };
   const story = v.story;
-  const query: Program<unknown> = { ...program, accept: (ex) => tellsStory(ex.noteLog ?? [], story) };
-  const told = explore(query, undefined, { maxExecutions: opts.maxExecutions, shouldStop: opts.shouldStop });
-  if (!told.schedule || told.violation?.kind !== result.violation?.kind)
-    return { ...base, threads, trace: rep.trace, story: "not found" };
-  const shown = replay(query, told.schedule, true);
-  return {
+  const shownAs = ({ rep, schedule }: NonNullable<ReturnType<typeof tellStory>>): CheckResult => ({
     ...base,
-    result: { ...result, schedule: told.schedule, preemptions: told.preemptions },
-    threads: shown.execution.threads.map((t) => t.name),
-    trace: shown.trace,
+    result: { ...result, schedule, preemptions: rep.preemptions },
+    threads: rep.execution.threads.map((t) => t.name),
+    trace: rep.trace,
     story: "shown",
-  };
+  });
+  const first = tellStory(program, result.schedule, story);
+  if (first !== null) return shownAs(first);
+  // Ask the explorer for the execution the source thread describes (still the fewest preemptions among those).
+  const query: Program<unknown> = { ...program, accept: (ex) => tellsStory(ex, story) };
+  const told = explore(query, undefined, { maxExecutions: opts.maxExecutions, shouldStop: opts.shouldStop });
+  const shown =
+    told.schedule && told.violation?.kind === result.violation?.kind && tellStory(program, told.schedule, story);
+  if (shown) return shownAs(shown);
+  const rep = replay(program, result.schedule, true);
+  return { ...base, threads: rep.execution.threads.map((t) => t.name), trace: rep.trace, story: "not found" };
 }

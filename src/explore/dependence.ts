@@ -10,6 +10,14 @@
 // "thread table" location, because thread ids follow spawn order. An event that
 // ends the execution (the last non-daemon thread finishing while daemons run)
 // is dependent with everything; a violation ends only its thread, or the search.
+//
+// A program with an invariant checked after every step (`always`) adds one
+// more location, the invariant's view: every write to a cell or lock the
+// invariant reads (`vis`) also writes it. A trace then fixes the order of all
+// those writes, so the one linearization dpor explores passes through every
+// state of the view that any linearization does (the invariant's value only
+// changes there); reads need nothing. Which cells are visible is learned as
+// the invariant runs (view.ts).
 
 import { K, type Op } from "./ops.js";
 
@@ -30,6 +38,8 @@ export interface Access {
   readonly freed: readonly number[] | null;
   /** The event ended the execution while daemons ran: nothing can follow it. */
   readonly stop: boolean;
+  /** A write to something an `always` invariant reads: dependent with every other such write. */
+  readonly vis: boolean;
 }
 
 /** The location an op touches, given the executor's `lastTarget` after it ran. */
@@ -49,8 +59,9 @@ export function makeAccess(
   write: boolean,
   freed: readonly number[] | null,
   stop: boolean,
+  vis = false,
 ): Access {
-  return { tid, alt, loc, write, freed, stop };
+  return { tid, alt, loc, write, freed, stop, vis };
 }
 
 /**
@@ -65,6 +76,7 @@ export function dependent(a: Access, b: Access): boolean {
 
 /** Do `a` and `b` touch a common location, one of them writing it (whatever their threads and violations)? */
 export function conflict(a: Access, b: Access): boolean {
+  if (a.vis && b.vis) return true;
   if (a.loc !== NO_LOC && a.loc === b.loc && (a.write || b.write)) return true;
   if (a.freed !== null && touchesAny(b, a.freed)) return true;
   if (b.freed !== null && touchesAny(a, b.freed)) return true;
@@ -74,6 +86,22 @@ export function conflict(a: Access, b: Access): boolean {
 function touchesAny(x: Access, cells: readonly number[]): boolean {
   if (x.loc !== NO_LOC && cells.includes(x.loc)) return true;
   if (x.freed !== null) for (const c of x.freed) if (cells.includes(c)) return true;
+  return false;
+}
+
+/**
+ * Is an event that touched `loc` (writing it when `write`) and freed `freed` a
+ * write to the invariant's view `visible` (null: no `always` invariant)?
+ */
+export function isVisible(
+  visible: ReadonlySet<number> | null,
+  loc: number,
+  write: boolean,
+  freed: readonly number[] | null,
+): boolean {
+  if (visible === null) return false;
+  if (write && loc !== NO_LOC && visible.has(loc)) return true;
+  if (freed !== null) for (const c of freed) if (visible.has(c)) return true;
   return false;
 }
 

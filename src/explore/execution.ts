@@ -1,9 +1,11 @@
 // One execution of a program: the threads, their pending ops, and the
 // scheduler's primitive `step(tid)`. Strategies decide which thread steps.
 
+import { type Access, locOf, makeAccess, writeOf } from "./dependence.js";
 import { Fairness, windowOf } from "./fairness.js";
 import { type Gen, isLockOp, K, type Loc, type LockObj, type Op, opNames, type Thread } from "./ops.js";
 import type { Monitor, Program } from "./program.js";
+import { type InvariantView, readThrough } from "./view.js";
 import { ModelError, Violation } from "./violation.js";
 
 export interface TState {
@@ -110,7 +112,11 @@ export class Execution<W = unknown> {
   lastFreed: readonly Loc[] | null = null;
   readonly trace: TraceStep[] | null;
   /** Every note said so far, by thread, when the program asks for a counterexample by its story (Program.accept). */
-  readonly noteLog: { readonly thread: string; readonly text: string }[] | null;
+  readonly noteLog: LoggedNote[] | null;
+  /** What each step touched, kept with noteLog: the happens-before order of the notes (notes.ts). */
+  stepLog: LoggedStep[] | null = null;
+  /** Records what `always` invariants read (dpor's invariant view, view.ts); null: not recorded. */
+  view: InvariantView | null = null;
   /** Objects setup() has allocated (their ids are 0..setupAllocs-1). */
   setupAllocs = 0;
   private readonly maxSteps: number;
@@ -288,6 +294,7 @@ export class Execution<W = unknown> {
     // The executor's violations (use after free, a bad unlock) are the stepping thread's own.
     const hit = this.raised !== r0;
     const all = this.allViolations;
+    if (this.noteLog !== null) this.logStep(tid, alt, op);
     for (let i = 0; i < this.stepMonitors.length; i++)
       this.stepMonitors[i].onStep?.(this as Execution<unknown>, tid, op, alt);
     if (this.monitors.length !== 0 && isLockOp(op.k) && (all || this.violation === null)) {
@@ -605,7 +612,7 @@ export class Execution<W = unknown> {
       if (stepOnly && !inv.always) continue;
       let msg: string | null | undefined;
       try {
-        msg = inv.check(this.world);
+        msg = this.view !== null && inv.always ? readThrough(this.world, this.view, inv.check) : inv.check(this.world);
       } catch (e) {
         if (e instanceof Violation) {
           this.fail(e);
@@ -618,6 +625,27 @@ export class Execution<W = unknown> {
         return;
       }
     }
+  }
+
+  /** Records what the `always` invariants read in the current state, without judging it (seeds the view). */
+  probeInvariants(): void {
+    const view = this.view;
+    if (view === null || !this.program.invariants) return;
+    for (const inv of this.program.invariants) {
+      try {
+        if (inv.always) readThrough(this.world, view, inv.check);
+      } catch {
+        // The check after the first step reports it.
+      }
+    }
+  }
+
+  /** Logs what the step just applied touched (see stepLog). */
+  private logStep(tid: number, alt: number, op: Op): void {
+    const freed = this.lastFreed === null ? null : this.lastFreed.map((c) => c.id);
+    const acc = makeAccess(tid, alt, locOf(op.k, this.lastTarget), writeOf(op.k, this.lastWrite), freed, false);
+    const link = op.k === K.Spawn ? this.threads.length - 1 : op.k === K.Join ? (op.a as number) : -1;
+    (this.stepLog ??= []).push({ acc, spawned: op.k === K.Spawn ? link : -1, joined: op.k === K.Join ? link : -1 });
   }
 
   /**
@@ -761,7 +789,14 @@ export class Execution<W = unknown> {
   note(text: string | (() => string)): void {
     if (this.noteLog === null && this.trace === null) return;
     const s = typeof text === "string" ? text : text();
-    if (this.noteLog !== null) this.noteLog.push({ thread: this.running?.name ?? "setup", text: s });
+    if (this.noteLog !== null) {
+      const t = this.running;
+      // The step just taken by the running thread (notes follow the step they describe); a spawned thread's
+      // first code runs in its spawn step; code before any step, in setup, is -1.
+      const step =
+        t === null ? -1 : t.steps > 0 ? this.depth - 1 : t.id >= this.program.threads.length ? this.depth : -1;
+      this.noteLog.push({ thread: t?.name ?? "setup", tid: t?.id ?? -1, step, text: s });
+    }
     if (this.trace === null || this.trace.length === 0) return;
     const last = this.trace[this.trace.length - 1];
     (last.notes ??= []).push(s);
@@ -833,6 +868,21 @@ function oops(t: TState, e: unknown): Violation {
   const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   const stack = t.stack instanceof CallStack ? t.stack.peak.slice().reverse() : undefined;
   return new Violation("oops", `${t.name}: ${what}`, stack ? { thread: t.name, stack } : { thread: t.name });
+}
+
+/** A note as logged for a counterexample query: who said it, after which step (-1: before its thread's first). */
+export interface LoggedNote {
+  readonly thread: string;
+  readonly tid: number;
+  readonly step: number;
+  readonly text: string;
+}
+
+/** One step as logged for a counterexample query: its access, and the thread it spawned or joined (else -1). */
+export interface LoggedStep {
+  readonly acc: Access;
+  readonly spawned: number;
+  readonly joined: number;
 }
 
 function signature(op: Op): number {

@@ -11,6 +11,7 @@ export {
   type MinimizeOptions,
   minimize,
 } from "./minimize.js";
+export { type Beat, NoteOrder, stepClocks } from "./notes.js";
 export * from "./ops.js";
 export * from "./parallel/index.js";
 export * from "./prng.js";
@@ -21,4 +22,5 @@ export * from "./schedule.js";
 export * from "./state.js";
 export * from "./strategies/index.js";
 export { checkReplaysAlike, type ReplayOptions, type ReplayResult, replay } from "./strategies/replay.js";
+export { InvariantView } from "./view.js";
 export * from "./violation.js";

@@ -48,8 +48,9 @@ export interface Program<W = unknown> {
   /**
    * A counterexample query: when set, a violation counts only in an execution
    * for which this returns true (say, the interleaving a mailing-list post
-   * describes, read from `ex.noteLog`); other executions are explored past as
-   * if nothing were wrong. Every strategy, the minimiser and replay honour it.
+   * describes, read from `ex.noteLog` in happens-before order with
+   * NoteOrder, notes.ts); other executions are explored past as if nothing
+   * were wrong. Every strategy, the minimiser and replay honour it.
    */
   readonly accept?: (ex: Execution<W>) => boolean;
 }

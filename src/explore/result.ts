@@ -46,6 +46,12 @@ export interface ExploreResult {
   readonly elapsedMs: number;
   /** The exploration was stopped (Ctrl-C or a budget) before it finished. */
   readonly interrupted?: boolean;
+  /**
+   * dpor started over because an invariant checked after every step read a
+   * cell that earlier executions had written as not visible to it (view.ts);
+   * the counts are those of all runs together.
+   */
+  readonly restarts?: number;
   readonly violation?: ViolationReport;
   /** Schedule of the counterexample: encoded choices, one per step. */
   readonly schedule?: readonly number[];

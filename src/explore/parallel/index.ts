@@ -71,31 +71,52 @@ export async function exploreParallel(job: ExploreJob, opts: ParallelOptions = {
     const program = await resolveProgram(job.program);
     return explore(program, job.strategy, { ...o, shouldStop: opts.shouldStop });
   }
-  // The worker threads start up while this thread builds the program and splits its exploration.
-  const pool = workers === 1 ? [] : lease(workers);
-  let prepared: Awaited<ReturnType<typeof prepare>>;
-  try {
-    prepared = await prepare(job, opts.shard ?? { index: 0, count: 1 }, opts.shard !== undefined, workers);
-  } catch (e) {
-    release(pool);
-    throw e;
+  let view: readonly number[] = [];
+  let restarts = 0;
+  let t0: number | undefined;
+  for (;;) {
+    // The worker threads start up while this thread builds the program and splits its exploration.
+    const pool = workers === 1 ? [] : lease(workers);
+    let prepared: Awaited<ReturnType<typeof prepare>>;
+    try {
+      prepared = await prepare(job, opts.shard ?? { index: 0, count: 1 }, opts.shard !== undefined, workers, view);
+    } catch (e) {
+      release(pool);
+      throw e;
+    }
+    const { program, pieces, sleepBlocked } = prepared;
+    t0 ??= prepared.t0;
+    // More threads than pieces: the rest go back at once.
+    release(pool.splice(Math.max(1, pieces.length)));
+    const results =
+      workers === 1
+        ? runHere(program, job.strategy, pieces, o, opts.shouldStop)
+        : await runWorkers(job, pieces, pool, opts.shouldStop);
+    // A piece found the invariant's view stale (view.ts): split again with what every piece learned.
+    const stale = results.some((r) => r.stale) && !results.some((r) => r.cex && !o.keepGoing);
+    if (!stale) {
+      const r = combine(program, job, results, sleepBlocked, performance.now() - t0);
+      if (restarts === 0) return r;
+      // Other shards may have split with the smaller view: their pieces and these need not add up.
+      return { ...r, restarts, ...(opts.shard ? { complete: false } : {}) };
+    }
+    view = [...new Set([...view, ...results.flatMap((r) => r.view ?? []), ...(pieces[0]?.view ?? [])])];
+    restarts++;
   }
-  const { program, pieces, sleepBlocked, t0 } = prepared;
-  // More threads than pieces: the rest go back at once.
-  release(pool.splice(Math.max(1, pieces.length)));
-  const results =
-    workers === 1
-      ? runHere(program, job.strategy, pieces, o, opts.shouldStop)
-      : await runWorkers(job, pieces, pool, opts.shouldStop);
-  return combine(program, job, results, sleepBlocked, performance.now() - t0);
 }
 
 /** The program and this shard's pieces of its exploration (t0: when the exploration started, after the program was built). */
-async function prepare(job: ExploreJob, shard: { index: number; count: number }, sharded: boolean, workers: number) {
+async function prepare(
+  job: ExploreJob,
+  shard: { index: number; count: number },
+  sharded: boolean,
+  workers: number,
+  view: readonly number[],
+) {
   const program = await resolveProgram(job.program);
   const t0 = performance.now();
   const wanted = sharded ? PIECES_PER_SHARD * shard.count : PIECES_PER_WORKER * workers;
-  const { pieces: all, sleepBlocked } = split(program, job.strategy, wanted);
+  const { pieces: all, sleepBlocked } = split(program, job.strategy, wanted, view);
   return { program, pieces: all.filter((_, i) => i % shard.count === shard.index), sleepBlocked, t0 };
 }
 

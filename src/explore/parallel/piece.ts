@@ -20,6 +20,9 @@ export interface PieceResult {
   readonly cut: number;
   readonly steps: number;
   readonly interrupted: boolean;
+  /** dpor with `always` invariants: the invariant's view learned, and whether it went stale (the split must be redone). */
+  readonly view?: readonly number[];
+  readonly stale?: boolean;
   readonly cex?: { readonly violation: ViolationReport; readonly schedule: readonly number[] };
 }
 
@@ -39,6 +42,7 @@ export function explorePiece<W>(
     cut: s.cut,
     steps: s.steps,
     interrupted: s.interrupted,
+    ...(s.view ? { view: [...s.view.ids], stale: s.view.stale } : {}),
     ...(cex ? { cex: { violation: report(cex.violation), schedule: cex.schedule } } : {}),
   };
 }

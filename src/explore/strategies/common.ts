@@ -5,6 +5,7 @@ import { Execution } from "../execution.js";
 import { minimize } from "../minimize.js";
 import type { Monitor, Program } from "../program.js";
 import type { ExploreOptions, ExploreResult, Progress, ViolationClass, ViolationReport } from "../result.js";
+import type { InvariantView } from "../view.js";
 import type { Violation } from "../violation.js";
 
 /** One distinct violation (kind and message) of a keepGoing exploration, as the strategies met it. */
@@ -103,6 +104,8 @@ export class Session<W> {
   maxDepth = 0;
   interrupted = false;
   phase: string | undefined;
+  /** What `always` invariants read, recorded in every execution (dpor's invariant view); null: not recorded. */
+  view: InvariantView | null = null;
   readonly monitors: Monitor[];
   /** keepGoing: every distinct violation met, by kind and message, in the order met. */
   private readonly classes: Map<string, ClassSeen> | null;
@@ -130,6 +133,7 @@ export class Session<W> {
     else if (ex.setupAllocs !== this.setupAllocs)
       setupNotDeterministic(this.program.name, `${this.setupAllocs} objects`, `${ex.setupAllocs} objects`);
     if (this.opts.keepGoing) ex.allViolations = true;
+    ex.view = this.view;
     if (this.setupChecks < SETUP_CHECKS) this.checkSetup(ex);
     return ex;
   }
@@ -233,6 +237,7 @@ export class Session<W> {
       elapsedMs: Math.round((performance.now() - this.t0) * 100) / 100,
       ...(this.cut ? { cut: this.cut } : {}),
       ...(this.interrupted ? { interrupted: true } : {}),
+      ...(this.view?.restarts ? { restarts: this.view.restarts } : {}),
     };
     if (!cex) return { ...base, verdict: "safe" };
     // Every strategy's counterexample is shown minimal: fewest preemptions, then fewest steps.

@@ -32,6 +32,12 @@
 //   race with the ops that disabled them, as if they had run.
 // - A `choose` is local: independent of everything, but its alternatives
 //   exclude each other, so each executed choose inserts its other alternatives.
+// - An invariant checked after every step (`always`) is checked in every
+//   reachable state: every write to a cell or lock it reads also writes one
+//   more location, the invariant's view (dependence.ts, view.ts), with its own
+//   write history; a race through it keeps each event's own result. The view
+//   is learned as the invariant runs; when it grows by a cell written earlier
+//   as not visible, the exploration starts over with it.
 //
 // - Races are examined once per execution, when it is over, with notdep
 //   running to the end of the execution (the sleep-set check must see what
@@ -54,6 +60,7 @@ import { choiceAlt, choiceTid, type Execution, encodeChoice, ID_STRIDE } from ".
 import { K, type Loc, type LockObj, type Op } from "../ops.js";
 import type { Program } from "../program.js";
 import type { ExploreOptions, ExploreResult } from "../result.js";
+import { InvariantView } from "../view.js";
 import type { Violation } from "../violation.js";
 import { diverged, End, ending, Session } from "./common.js";
 import { checkReplaysAlike } from "./replay.js";
@@ -99,6 +106,8 @@ class Ev {
   prevW = -1;
   /** Reads since the last write: the next older read (for reads); the saved head (for writes). */
   prevR = -1;
+  /** The previous write to the invariant's view (for writes to it). */
+  prevVis = -1;
   /** Free: saved history heads of every freed cell. */
   savedW: number[] | null = null;
   savedR: number[] | null = null;
@@ -128,6 +137,8 @@ export interface DporJob {
   /** The signatures of the prefix ops where the prefix was made (another thread), checked on the first run. */
   readonly sigs?: readonly number[];
   readonly sleep: readonly Access[];
+  /** The invariant's view the prefix and sleep set were made with (view.ts), for a program with `always` invariants. */
+  readonly view?: readonly number[];
 }
 
 export interface Counterexample {
@@ -137,9 +148,28 @@ export interface Counterexample {
 
 const ZERO = new Int32Array(0);
 
-/** Runs optimal DPOR over one job (the whole program for the empty job), counting into `s`. */
+/**
+ * Runs optimal DPOR over one job (the whole program for the empty job),
+ * counting into `s`. With `always` invariants it starts over while the
+ * invariant's view grows stale (view.ts); a piece of a split exploration
+ * leaves `s.view.stale` set for its caller, which must start over the split.
+ */
 export function runDpor<W>(s: Session<W>, job: DporJob = { prefix: [], sleep: [] }): Counterexample | undefined {
-  return new Explorer(s, job).run();
+  if (s.view === null && s.program.invariants?.some((i) => i.always)) {
+    const view = new InvariantView();
+    for (const id of job.view ?? []) view.ids.add(id);
+    s.view = view;
+    // What the invariant reads in the initial state: most invariants read nothing else.
+    s.newExecution().probeInvariants();
+  }
+  for (;;) {
+    const cex = new Explorer(s, job).run();
+    const view = s.view;
+    // A violation found is real whatever the view; a piece's caller starts over.
+    if (view === null || !view.stale || (cex !== undefined && !s.opts.keepGoing) || job.prefix.length > 0) return cex;
+    view.restart();
+    s.phase = `restart ${view.restarts}: the invariant reads ${view.ids.size} cells`;
+  }
 }
 
 class Explorer<W> {
@@ -176,6 +206,10 @@ class Explorer<W> {
   private checked = false;
   /** Predicted events that did otherwise when run (stopped, or not, where the prediction said otherwise). */
   mispredicted = 0;
+  /** The invariant's view, with `always` invariants. */
+  private readonly view: InvariantView | null;
+  /** The last write to the invariant's view, as a position. */
+  private visLast = -1;
 
   constructor(
     private readonly s: Session<W>,
@@ -195,6 +229,7 @@ class Explorer<W> {
     this.frames.push({ wut: NONE, sleep: job.sleep.length === 0 ? NONE : job.sleep.slice() });
     this.nframes = this.frames.length;
     this.inherited = new Set(job.sleep);
+    this.view = s.view;
   }
 
   /**
@@ -248,6 +283,8 @@ class Explorer<W> {
         stop = s.count(end, depth, ex, this.scheduleOf);
       }
       if (stop) return cex;
+      // The invariant read a cell written earlier as not visible: what was explored does not count (runDpor).
+      if (this.view?.stale) return cex;
       const next = this.backtrack(depth);
       if (next < 0) return cex;
       b = next;
@@ -476,7 +513,8 @@ class Explorer<W> {
     const loc = locOf(op.k, ex.lastTarget);
     const write = writeOf(op.k, ex.lastWrite);
     const freed = ex.lastFreed === null ? null : ex.lastFreed.map((c) => c.id);
-    const acc = makeAccess(tid, alt, loc, write, freed, e.stop);
+    const vis = this.view?.vis(loc, write, freed) === true;
+    const acc = makeAccess(tid, alt, loc, write, freed, e.stop, vis);
     e.acc = acc;
 
     const prev = this.lastEv[tid] ?? -1;
@@ -506,6 +544,12 @@ class Explorer<W> {
         this.lastR[sl] = -1;
       }
     } else e.savedW = e.savedR = e.freedHolder = e.freedReaders = null;
+    if (vis) {
+      // The invariant's view: a location that only writes.
+      e.prevVis = this.visLast;
+      if (e.prevVis >= 0) join(c, this.evs[e.prevVis].clock);
+      this.visLast = j;
+    }
     if (op.k === K.Join) {
       const last = this.lastEv[op.a as number] ?? -1;
       if (last >= 0) join(c, this.evs[last].clock);
@@ -562,6 +606,7 @@ class Explorer<W> {
       if (a.write) this.lastW[sl] = e.prevW;
       this.lastR[sl] = e.prevR;
     }
+    if (a.vis) this.visLast = e.prevVis;
   }
 
   // ---- races ----
@@ -596,6 +641,22 @@ class Explorer<W> {
         this.raceLoc(pending, (e.savedW as number[])[i], (e.savedR as number[])[i], true);
       }
     }
+    if (acc.vis) this.raceVis(pending, e.prevVis);
+  }
+
+  /**
+   * The race of a write to the invariant's view with the last one before it,
+   * unless they touch one location (raceLoc has it) or happen in order.
+   * Moved before it, x still sees what it saw: nothing between them that x
+   * depends on comes after that write, or they would not race.
+   */
+  private raceVis(x: Pending, w: number): void {
+    if (w < 0) return;
+    const we = this.evs[w];
+    const a = x.acc;
+    if (we.tid === a.tid || x.own[we.tid] > we.idx) return;
+    if (conflict({ ...a, vis: false }, { ...we.acc, vis: false })) return;
+    this.race(we, w, x, true);
   }
 
   /**
@@ -646,11 +707,11 @@ class Explorer<W> {
    * before c. notdep runs to the end of E, not just to x: the sleep-set check
    * must see what the rest of the execution does (JACM Alg. 2).
    */
-  private race(c: Ev, i: number, x: Pending): void {
+  private race(c: Ev, i: number, x: Pending, viaView = false): void {
     if (i < this.floor) return;
     const n = this.notdep(c, i);
     const v = this.vbuf;
-    v[n] = this.reversed(x, c);
+    v[n] = this.reversed(x, c, viaView);
     this.insertAt(i, v, this.truncated, n + 1);
   }
 
@@ -672,12 +733,18 @@ class Explorer<W> {
   }
 
   /** The access x makes when run just before event `c` at position i, after `v`: a cmpxchg or trylock may then succeed or fail, a read may see another value. */
-  private reversed(x: Pending, c: Ev): Access {
+  private reversed(x: Pending, c: Ev, viaView = false): Access {
     const { op, acc } = x;
     let write = acc.write;
-    if (isLockOp(op)) write = lockOpWrites(op.k, holderBefore(c, op), readersBefore(c, op));
-    else if (op.k === K.Cas && c.acc.freed === null) write = c.before === op.a;
-    return write === acc.write && !acc.stop ? acc : makeAccess(acc.tid, acc.alt, acc.loc, write, acc.freed, false);
+    // Raced through the invariant's view, c is on another location: what x would do there is what it did.
+    if (!viaView) {
+      if (isLockOp(op)) write = lockOpWrites(op.k, holderBefore(c, op), readersBefore(c, op));
+      else if (op.k === K.Cas && c.acc.freed === null) write = c.before === op.a;
+    }
+    const vis = this.view?.vis(acc.loc, write, acc.freed) === true;
+    return write === acc.write && !acc.stop && vis === acc.vis
+      ? acc
+      : makeAccess(acc.tid, acc.alt, acc.loc, write, acc.freed, false, vis);
   }
 
   /**
@@ -735,7 +802,8 @@ class Explorer<W> {
       const prev = this.lastEv[t.id] ?? -1;
       const x = new Pending();
       x.op = op;
-      x.acc = makeAccess(t.id, 0, op.t.id, op.k !== K.Await, null, false);
+      const write = op.k !== K.Await;
+      x.acc = makeAccess(t.id, 0, op.t.id, write, null, false, this.view?.vis(op.t.id, write, null) === true);
       x.own = this.clockBefore(t.id, prev);
       const sl = this.slot(op.t.id);
       this.raceLoc(x, this.lastW[sl], this.lastR[sl], x.acc.write);
@@ -789,7 +857,8 @@ class Explorer<W> {
         write = op.k === K.Store || op.k === K.Rmw || (op.k === K.Cas && seen === op.a);
       }
     }
-    return makeAccess(tid, alt, loc, write, freed, false);
+    const vis = this.view?.vis(loc, write, freed) === true;
+    return makeAccess(tid, alt, loc, write, freed, false, vis);
   }
 
   /** Backtracks from an execution of `depth` steps; returns the position to explore next, or -1 when done. */
