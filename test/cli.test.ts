@@ -223,3 +223,21 @@ test("check --all-violations lists the same violation classes of the fault/munma
   assert.equal(refused.err.trim().split("\n").length, 1);
   assert.match(refused.err, /--all-violations needs an exhaustive strategy \(dpor or dfs\), not random/);
 });
+
+test("check --strict: a thread that assigns cell.v instead of a step is bad input, exit 2, naming the cell and the thread", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mmrace-"));
+  const file = join(dir, "assigns.mjs");
+  writeFileSync(
+    file,
+    `import { cell, READ_ONCE } from ${JSON.stringify(api)};
+export default { id: "assigns", title: "t", source: "s", description: "d", variants: [{ name: "v", source: "s", summary: "s",
+  program: () => ({ name: "assigns", setup: () => ({ c: cell("counter", 0) }),
+    threads: [{ name: "inc", run: function* (w) { const v = yield* READ_ONCE(w.c); w.c.v = v + 1; } },
+              { name: "peek", run: function* (w) { yield* READ_ONCE(w.c); } }] }) }] };`,
+  );
+  const strict = mmrace("check", file, "--strict");
+  assert.equal(strict.code, 2, strict.err);
+  assert.match(strict.err, /strict: thread inc wrote counter outside an op/);
+  // Without --strict the assignment goes unseen (the reason the check exists).
+  assert.equal(mmrace("check", file).code, 0);
+});

@@ -6,8 +6,10 @@ import {
   cell,
   choose,
   explore,
+  free,
   type Loc,
   LockKind,
+  type LockObj,
   load,
   lock,
   ModelError,
@@ -414,4 +416,39 @@ test("the default strategy is dpor, also for a program with an invariant checked
   const step = explore(p(true));
   assert.equal(step.strategy, "dpor");
   assert.equal(step.verdict, "violation", "an intermediate state has x = 1");
+});
+
+test("kfree of an object whose lock a thread holds is a lockdep violation (debug_check_no_locks_freed)", () => {
+  interface W {
+    l: LockObj;
+    f: Loc<number>;
+  }
+  const p: Program<W> = {
+    name: "free-held-lock",
+    setup: () => ({ l: newLock("obj.lock", LockKind.Spin), f: cell("obj.f", 0) }),
+    threads: [
+      {
+        name: "holder",
+        run: function* (w) {
+          yield lock(w.l);
+          yield store(w.f, 1);
+          yield unlock(w.l);
+        },
+      },
+      {
+        name: "freer",
+        run: function* (w) {
+          yield free([w.f as Loc, w.l as unknown as Loc], "kfree(obj)");
+        },
+      },
+    ],
+  };
+  const r = explore(p, "dpor", { keepGoing: true, minimizeBudget: 0 });
+  const kinds = (r.violations ?? []).map((v) => `${v.kind}: ${v.message}`);
+  assert.ok(kinds.includes("lockdep: freer: kfree(obj) frees obj.lock, held by holder"), kinds.join("\n"));
+  // Freed before the holder takes it, the lock op is a use after free instead.
+  assert.ok(
+    kinds.some((k) => k.startsWith("use-after-free: holder: lock of obj.lock")),
+    kinds.join("\n"),
+  );
 });

@@ -5,6 +5,7 @@
 import { type Gen, runInSetup } from "../explore/index.js";
 import { READ_ONCE, spin_lock, spin_unlock, type spinlock_t } from "../kernel/index.js";
 import {
+  type anon_vma,
   compact_zone,
   dup_mmap,
   type Migration,
@@ -128,7 +129,8 @@ function takeAllLocksProgram(name: string, cfg: MmConfig) {
  * is what the scenario is about).
  */
 function* reclaimChild(w: AdjWorld): Gen<void> {
-  const av = w.child!.mmap[0].anon_vma.v!;
+  // page->mapping of the child's COWed page: its vma's anon_vma (a step, as kswapd reads it concurrently).
+  const av = (yield* READ_ONCE(w.child!.mmap[0].anon_vma)) as anon_vma;
   for (;;) {
     yield* spin_lock(av.lock as spinlock_t);
     yield* READ_ONCE(av.head);
@@ -154,7 +156,7 @@ export function trylockProgram(name: string, cfg: MmConfig, contender: "kswapd" 
       name: `vma-adjust-trylock-retry/${name}`,
       cfg,
       setup: contender === "kswapd" ? forkSetup : forkSplitSetup,
-      maxSteps: 60,
+      maxSteps: 80,
       threads: [migrationThread, second],
     });
 }

@@ -24,6 +24,7 @@ export const checkFlags = {
   workers: { type: "string" },
   shard: { type: "string" },
   "all-violations": { type: "boolean" },
+  strict: { type: "boolean" },
 } as const;
 
 function shardFlag(text: string): { index: number; count: number } {
@@ -61,7 +62,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, checkFlags);
   if (positionals.length !== 1)
     throw new UsageError(
-      "usage: mmrace check <scenario> [--variant V] [--strategy S] [--all-violations] [--json] [--trace FILE]",
+      "usage: mmrace check <scenario> [--variant V] [--strategy S] [--all-violations] [--strict] [--json] [--trace FILE]",
     );
   const scenario = await loadScenario(positionals[0]);
   const variants = values.variant ? [String(values.variant)] : scenario.variants.map((v) => v.name);
@@ -83,6 +84,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     workers: intFlag(values.workers, "workers", 1),
     shard: values.shard === undefined ? undefined : shardFlag(String(values.shard)),
     allViolations: values["all-violations"] === true,
+    strict: values.strict === true,
   };
   if (job.allViolations) {
     // Every violation is a claim about every execution: only an exhaustive search in one thread can make it.
@@ -91,6 +93,8 @@ export async function checkCommand(argv: string[]): Promise<number> {
     if ((job.workers ?? 1) > 1 || job.shard)
       throw new UsageError("--all-violations explores in one thread: drop --workers and --shard");
   }
+  if (job.strict && ((job.workers ?? 1) > 1 || job.shard))
+    throw new UsageError("--strict checks the model in one thread: drop --workers and --shard");
   if ((job.workers ?? 1) > 1 || job.shard) {
     if (positionals[0].includes("/") || /\.m?js$/.test(positionals[0]))
       throw new UsageError("--workers and --shard split catalogue scenarios; a scenario file runs in one thread");

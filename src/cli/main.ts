@@ -20,8 +20,8 @@ usage:
                                  the HTML report (default report/index.html)
   mmrace list [--json]           list the scenarios and their variants
   mmrace check <scenario|file.js> [--variant V] [--strategy S] [--max-executions N]
-               [--preemption-bound K] [--seed S] [--depth D] [--all-violations] [--json]
-               [--trace FILE] [--no-fold]
+               [--preemption-bound K] [--seed S] [--depth D] [--all-violations] [--strict]
+               [--json] [--trace FILE] [--no-fold]
   mmrace replay <trace.json> [--no-fold]
                                  replay a saved counterexample
   mmrace report [scenario...] [--out FILE] [--force]

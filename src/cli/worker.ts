@@ -22,6 +22,8 @@ export interface CheckJob {
   readonly shard?: { readonly index: number; readonly count: number };
   /** List every distinct violation (keepGoing), each with a minimal trace. */
   readonly allViolations?: boolean;
+  /** Strict mode: model code touching a cell outside an op is an error (ExploreOptions.strict). */
+  readonly strict?: boolean;
 }
 
 export type WorkerMessage =
@@ -64,6 +66,7 @@ port.on("message", async (job: CheckJob) => {
       seed: job.seed,
       depth: job.depth,
       allViolations: job.allViolations,
+      strict: job.strict,
       shouldStop: () => Atomics.load(stop, 0) !== 0,
       onProgress: (p) => port.postMessage({ type: "progress", id: job.id, ...p } satisfies WorkerMessage),
     });

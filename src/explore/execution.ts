@@ -54,6 +54,8 @@ export interface TraceStep {
 export interface ExecOptions {
   readonly record?: boolean;
   readonly monitors?: readonly Monitor[];
+  /** Strict mode (ExploreOptions.strict): cells guard their value against thread code, the world is frozen. */
+  readonly strict?: boolean;
 }
 
 /** Choice encoding in schedules: thread id plus alternative for `choose` ops. */
@@ -146,6 +148,7 @@ export class Execution<W = unknown> {
     this.stepInvariants = program.invariants !== undefined && hasStepInvariant(program.invariants);
     this.monitors = opts.monitors ?? [];
     this.stepMonitors = this.monitors.filter((m) => m.onStep !== undefined);
+    this.strict = opts.strict === true;
     this.trace = opts.record ? [] : null;
     this.noteLog = program.accept ? [] : null;
     for (const m of this.monitors) m.onExecutionStart?.();
@@ -218,6 +221,25 @@ export class Execution<W = unknown> {
   /** The thread whose code is running now (inside a resume), or null in setup. */
   runningThread(): TState | null {
     return this.running;
+  }
+
+  /** The thread whose op the executor applies now, or last applied (null before the first step: setup). */
+  steppingThread(): TState | null {
+    return this.lastRan >= 0 ? this.threads[this.lastRan] : null;
+  }
+
+  /** Strict mode: cells guard their values (see ExploreOptions.strict). */
+  readonly strict: boolean;
+  /** A note's text is being made: it may read what it describes. */
+  private inspecting = false;
+
+  /**
+   * Strict mode: the thread whose model code is running outside an op, which
+   * must not touch a cell's value directly (the executor, setup(), invariants
+   * and notes may); null when none is.
+   */
+  threadCodeRunning(): TState | null {
+    return this.inspecting ? null : this.running;
   }
 
   private addThread(name: string, body: () => Thread, daemon: boolean): number {
@@ -788,7 +810,16 @@ export class Execution<W = unknown> {
   /** Attaches a note to the last recorded step of the running thread (no-op unless recording). */
   note(text: string | (() => string)): void {
     if (this.noteLog === null && this.trace === null) return;
-    const s = typeof text === "string" ? text : text();
+    let s: string;
+    if (typeof text === "string") s = text;
+    else {
+      this.inspecting = true;
+      try {
+        s = text();
+      } finally {
+        this.inspecting = false;
+      }
+    }
     if (this.noteLog !== null) {
       const t = this.running;
       // The step just taken by the running thread (notes follow the step they describe); a spawned thread's

@@ -81,6 +81,14 @@ export interface ExploreOptions {
    * violation ends the execution and the search.
    */
   readonly keepGoing?: boolean;
+  /**
+   * Development check (`mmrace check --strict`): model code that reads or
+   * writes a cell's value outside an op (`cell.v` in thread code instead of
+   * READ_ONCE/WRITE_ONCE or load/store) stops the exploration with a
+   * ModelError naming the cell and the thread, and so does a write to a field
+   * of a shared object that is not a cell. Slower; for developing models.
+   */
+  readonly strict?: boolean;
   readonly onProgress?: (p: Progress) => void;
   /**
    * Sees every counted execution as it ended (tests and statistics): its world,

@@ -1,14 +1,109 @@
 // Creating shared state and annotating threads, from setup() or thread code.
 
 import { SPAWN_LOC } from "./dependence.js";
-import { currentExecution } from "./execution.js";
+import { currentExecution, type Execution, type TState } from "./execution.js";
 import type { Gen, Loc, LockKind, LockObj } from "./ops.js";
+import { ModelError } from "./violation.js";
 
-/** A new shared cell in the current execution. */
-export function cell<T>(name: string, v: T, show?: (v: T) => string): Loc<T> {
+/**
+ * A new shared cell in the current execution. `guard`: a lock that every
+ * writer of the cell holds exclusively, so that a thread holding it may read
+ * `cell.v` without a step (vma fields under mmap_sem): the lock ops order the
+ * read against every write. Strict mode checks both halves of that claim.
+ */
+export function cell<T>(name: string, v: T, show?: (v: T) => string, guard?: LockObj): Loc<T> {
   const ex = currentExecution();
+  if (ex.strict) return guarded(ex, ex.allocId(), name, v, show, guard ?? null);
   // One object shape for every cell (show always present) keeps the executor's accesses monomorphic.
   return { id: ex.allocId(), name, v, freed: null, show };
+}
+
+const ADVICE = "use yield* READ_ONCE/WRITE_ONCE (or load/store) so that the access is a step";
+
+/**
+ * A cell that checks, in strict mode, every access that is not a step: thread
+ * code may touch `cell.v` directly only (a) in the code run that made the
+ * cell, before its thread takes another step (nobody else can see it yet),
+ * (b) to read it while holding its guard lock, or (c) to read it when no
+ * thread writes it after it was made (then reads of it commute with
+ * everything). Anything else is shared state the explorer does not see, so
+ * dependence, races and replays would be wrong.
+ */
+function guarded<T>(
+  ex: Execution,
+  id: number,
+  name: string,
+  v: T,
+  show: ((v: T) => string) | undefined,
+  guard: LockObj | null,
+): Loc<T> {
+  let value = v;
+  const owner = ex.runningThread();
+  const bornAt = owner === null ? -1 : owner.steps;
+  let written = false;
+  let plainReader: string | null = null;
+  // Guarded: a thread that read it without a step holding the guard only for read, and one that wrote it so.
+  let sharedReader: string | null = null;
+  let sharedWriter: string | null = null;
+  const fail = (msg: string): never => {
+    throw new ModelError(`strict: ${msg}`);
+  };
+  const where = (t: TState) => (t.stack.length ? ` (in ${t.stack.join(" > ")})` : "");
+  const c = { id, name, freed: null, show } as Loc<T>;
+  Object.defineProperty(c, "v", {
+    enumerable: true,
+    get: () => {
+      const t = ex.threadCodeRunning();
+      if (t === null || (t === owner && t.steps === bornAt)) return value;
+      if (guard !== null) {
+        if (guard.holder === t.id) return value;
+        if (!guard.readers.includes(t.id))
+          fail(`thread ${t.name} read ${name} outside an op without holding ${guard.name}${where(t)}; ${ADVICE}`);
+        // Held for read: exact only while no writer holds it just for read as well.
+        if (sharedWriter !== null)
+          fail(
+            `thread ${t.name} read ${name} outside an op holding ${guard.name} for read, but thread ${sharedWriter} ` +
+              `writes it holding ${guard.name} for read too${where(t)}; ${ADVICE}`,
+          );
+        sharedReader ??= t.name;
+        return value;
+      }
+      if (written) fail(`thread ${t.name} read ${name} outside an op, and threads write it${where(t)}; ${ADVICE}`);
+      plainReader ??= t.name;
+      return value;
+    },
+    set: (x: T) => {
+      const t = ex.threadCodeRunning();
+      if (t !== null) {
+        if (t !== owner || t.steps !== bornAt)
+          fail(`thread ${t.name} wrote ${name} outside an op${where(t)}; ${ADVICE}`);
+      } else {
+        // The executor, applying an op of the thread that ran last (none yet: setup).
+        const u = ex.steppingThread();
+        if (u !== null && (u !== owner || u.steps !== bornAt)) {
+          if (guard !== null && guard.holder !== u.id) {
+            if (!guard.readers.includes(u.id))
+              fail(
+                `thread ${u.name} wrote ${name} without holding ${guard.name}, which its readers without a step rely on`,
+              );
+            if (sharedReader !== null)
+              fail(
+                `thread ${u.name} wrote ${name} holding ${guard.name} for read, while thread ${sharedReader} reads it ` +
+                  `without a step holding ${guard.name} for read too`,
+              );
+            sharedWriter = u.name;
+          }
+          if (guard === null && plainReader !== null)
+            fail(
+              `thread ${plainReader} reads ${name} outside an op as if nothing wrote it, but thread ${u.name} writes it`,
+            );
+          written = true;
+        }
+      }
+      value = x;
+    },
+  });
+  return c;
 }
 
 /**
@@ -17,7 +112,11 @@ export function cell<T>(name: string, v: T, show?: (v: T) => string): Loc<T> {
  * whichever thread that is (see Execution.keyed).
  */
 export function keyedCell<T>(key: string, name: string, v: T, show?: (v: T) => string): Loc<T> {
-  return currentExecution().keyed(key, (id): Loc<T> => ({ id, name, v, freed: null, show }));
+  const ex = currentExecution();
+  return ex.keyed(
+    key,
+    (id): Loc<T> => (ex.strict ? guarded(ex, id, name, v, show, null) : { id, name, v, freed: null, show }),
+  );
 }
 
 /**

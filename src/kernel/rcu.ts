@@ -18,18 +18,24 @@ import {
   threadIds,
 } from "../explore/index.js";
 
-/** Thread-local nesting depths, by execution and thread (only the owning thread touches its entry). */
+/** Thread-local state, by execution and thread (only the owning thread touches its entry). */
 const nestings = new WeakMap<object, Map<number, number>>();
+const sequences = new WeakMap<object, Map<number, number>>();
 
-function nesting(): Map<number, number> {
+function local(of: WeakMap<object, Map<number, number>>): Map<number, number> {
   const ex = currentExecution();
-  let m = nestings.get(ex);
+  let m = of.get(ex);
   if (!m) {
     m = new Map();
-    nestings.set(ex, m);
+    of.set(ex, m);
   }
   return m;
 }
+
+/** Read-side nesting depth of each thread. */
+const nesting = () => local(nestings);
+/** The last value each thread stored in its reader count (its own: no other thread writes it). */
+const seqs = () => local(sequences);
 
 /**
  * A thread's reader count: a sequence number, odd inside a read-side section.
@@ -48,9 +54,10 @@ export function* rcu_read_lock(): Gen<void> {
   const depth = n.get(tid) ?? 0;
   n.set(tid, depth + 1);
   if (depth === 0) {
-    const c = readerCell(tid);
-    // Only this thread writes its count, so reading it without a step is exact.
-    yield store(c, c.v + 1);
+    // Only this thread writes its count: it keeps the next value itself (the kernel's per-CPU state).
+    const seq = (seqs().get(tid) ?? 0) + 1;
+    seqs().set(tid, seq);
+    yield store(readerCell(tid), seq);
   }
 }
 
@@ -61,8 +68,9 @@ export function* rcu_read_unlock(): Gen<void> {
   if (depth === 0) throw new Error("rcu_read_unlock() without rcu_read_lock()");
   n.set(tid, depth - 1);
   if (depth === 1) {
-    const c = readerCell(tid);
-    yield store(c, c.v + 1);
+    const seq = (seqs().get(tid) ?? 0) + 1;
+    seqs().set(tid, seq);
+    yield store(readerCell(tid), seq);
   }
 }
 

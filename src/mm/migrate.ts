@@ -80,7 +80,7 @@ export const unmap_and_move_unmap = traced("unmap_and_move", function* (w: MmWor
 /** mm/migrate.c, v3.0: unmap_and_move after try_to_unmap: move_to_new_page (walk 2) or the abort path, then unlock. */
 export const unmap_and_move_remap = traced("unmap_and_move", function* (w: MmWorld, m: Migration): Gen<void> {
   const { old, newp } = m;
-  const av = old.mapping.v; // stable: old is locked and its anon_vma pinned
+  const av = yield* READ_ONCE(old.mapping);
   const mapcount = yield* READ_ONCE(old._mapcount);
   if (mapcount < 0) {
     yield* move_to_new_page(w, newp, old);
@@ -95,11 +95,11 @@ export const unmap_and_move_remap = traced("unmap_and_move", function* (w: MmWor
 
 // mm/migrate.c, v3.0: move_to_new_page for an anon page
 export const move_to_new_page = traced("move_to_new_page", function* (w: MmWorld, newp: page, old: page): Gen<void> {
-  // The new page is private to this thread until walk 2 maps it: trylock_page(newpage) and
-  // its index and mapping are set without a step (no other thread can reach it yet).
-  newp.PG_locked.v = true;
-  newp.index.v = old.index.v;
-  newp.mapping.v = old.mapping.v;
+  // The new page is private to this thread until walk 2 maps it, so these steps commute with every other
+  // thread's (dpor adds no interleavings for them): trylock_page(newpage), then its index and mapping.
+  yield* WRITE_ONCE(newp.PG_locked, true);
+  yield* WRITE_ONCE(newp.index, yield* READ_ONCE(old.index));
+  yield* WRITE_ONCE(newp.mapping, yield* READ_ONCE(old.mapping));
   // migrate_page: copy the data (nothing shared).
   yield* remove_migration_ptes(w, old, newp);
   yield* WRITE_ONCE(old.mapping, null); // page->mapping = NULL

@@ -247,11 +247,13 @@ export function vm_area_alloc(
     id,
     name,
     vm_mm: mm,
-    vm_start: cell(`${name}.vm_start`, f.start, hex),
-    vm_end: cell(`${name}.vm_end`, f.end, hex),
-    vm_pgoff: cell(`${name}.vm_pgoff`, f.pgoff, hex),
-    vm_flags: cell(`${name}.vm_flags`, f.flags, showFlags),
-    anon_vma: cell<anon_vma | null>(`${name}.anon_vma`, f.anon_vma ?? null, (a) => (a ? a.name : "NULL")),
+    // Every writer of a vma's fields holds mmap_sem (anon_vma_prepare for read, the others for write): a holder
+    // for write reads them without a step (the kernel's plain reads under mmap_sem).
+    vm_start: cell(`${name}.vm_start`, f.start, hex, mm.mmap_sem),
+    vm_end: cell(`${name}.vm_end`, f.end, hex, mm.mmap_sem),
+    vm_pgoff: cell(`${name}.vm_pgoff`, f.pgoff, hex, mm.mmap_sem),
+    vm_flags: cell(`${name}.vm_flags`, f.flags, showFlags, mm.mmap_sem),
+    anon_vma: cell<anon_vma | null>(`${name}.anon_vma`, f.anon_vma ?? null, (a) => (a ? a.name : "NULL"), mm.mmap_sem),
     anon_vma_chain: [],
     adjust_lock: w.cfg.vma_adjust_lock === "adjust_lock" ? spin_lock_init(`${name}.adjust_lock`, "adjust_lock") : null,
   };

@@ -56,8 +56,7 @@ export function is_vma_temporary_stack(flags: number): boolean {
 
 // mm/rmap.c, v3.0 (v2.6.34 plus Kamezawa's adjust_lock as a variant): vma_address
 export const vma_address = traced("vma_address", function* (_w: MmWorld, p: page, vma: vm_area_struct): Gen<number> {
-  // page->index of a locked page is stable: no step.
-  const pgoff = p.index.v;
+  const pgoff = yield* READ_ONCE(p.index);
   if (vma.adjust_lock) yield* spin_lock(vma.adjust_lock);
   const start = yield* READ_ONCE(vma.vm_start);
   const vm_pgoff = yield* READ_ONCE(vma.vm_pgoff);
@@ -80,10 +79,13 @@ export const vma_address = traced("vma_address", function* (_w: MmWorld, p: page
 export type RmapOne = (p: page, vma: vm_area_struct, address: number) => Gen<void>;
 
 /** The same_anon_vma walk order (read under the anon_vma lock, which every writer of the list holds). */
-function walk_order(w: MmWorld, head: readonly anon_vma_chain[]): readonly anon_vma_chain[] {
+function* walk_order(w: MmWorld, head: readonly anon_vma_chain[]): Gen<readonly anon_vma_chain[]> {
   if (w.cfg.same_anon_vma === "list") return head;
-  // v3.7 interval tree: ordered by vm_pgoff, ties by insertion. vm_pgoff changes under the same lock in 3.7.
-  return [...head].sort((a, b) => a.vma.vm_pgoff.v - b.vma.vm_pgoff.v || a.id - b.id);
+  // v3.7 interval tree: ordered by vm_pgoff (which changes under the same lock in 3.7), ties by insertion.
+  const keyed: { pgoff: number; avc: anon_vma_chain }[] = [];
+  for (const avc of head) keyed.push({ pgoff: yield* READ_ONCE(avc.vma.vm_pgoff), avc });
+  // The sort is stable: ties stay in list (insertion) order, whatever ids the chains got.
+  return keyed.sort((a, b) => a.pgoff - b.pgoff).map((k) => k.avc);
 }
 
 /**
@@ -96,11 +98,11 @@ function walk_order(w: MmWorld, head: readonly anon_vma_chain[]): readonly anon_
 export const rmap_walk_anon = traced(
   "rmap_walk_anon",
   function* (w: MmWorld, p: page, rmap_one: RmapOne, what: string, skip_temporary_stack = false): Gen<void> {
-    const av = p.mapping.v; // page->mapping of a locked page, pinned by the migration's anon_vma reference
+    const av = yield* READ_ONCE(p.mapping); // page_anon_vma: of a locked page, pinned by the migration's reference
     if (!av) return;
     retry: for (;;) {
       yield* anon_vma_lock(w, av);
-      const head = walk_order(w, yield* READ_ONCE(av.head));
+      const head: readonly anon_vma_chain[] = yield* walk_order(w, yield* READ_ONCE(av.head));
       note(() => `${what}: ${av.name} list [${head.map((c) => c.vma.name).join(", ")}]`);
       for (const avc of head) {
         const vma = avc.vma;

@@ -128,7 +128,7 @@ export class Session<W> {
 
   /** A fresh execution; under keepGoing a violation stops only the thread that hit it (all-violations mode). */
   newExecution(record = false): Execution<W> {
-    const ex = new Execution(this.program, { monitors: this.monitors, record });
+    const ex = new Execution(this.program, { monitors: this.monitors, record, strict: this.opts.strict === true });
     if (this.setupAllocs < 0) this.setupAllocs = ex.setupAllocs;
     else if (ex.setupAllocs !== this.setupAllocs)
       setupNotDeterministic(this.program.name, `${this.setupAllocs} objects`, `${ex.setupAllocs} objects`);
